@@ -62,7 +62,7 @@ export interface ParamSpec {
   shape: number[];
 }
 
-interface ModelGoldenBase extends GeneratorMeta {
+export interface ModelGoldenBase extends GeneratorMeta {
   input: DetInputSpec;
   /** Total float values filled by det weights (num_batches_tracked excluded). */
   numParamValues: number;

@@ -1,0 +1,82 @@
+// What every classifier in src/models offers: a forward pass that also returns the features the
+// adaptation methods need, with hooks to swap layer execution (quantization), override norm affines
+// (ZOA's fused parameters) and use batch statistics in BatchNorm (NormAdapt).
+import type { Tensor } from "../tensor/tensor.js";
+import type { LayerOps } from "./layers.js";
+import type { ParamMap } from "./params.js";
+
+export type ModelKind = "vit" | "cifar_resnet" | "resnet";
+
+/** Affine parameters of one norm layer (LayerNorm or BatchNorm), both [C]. */
+export interface NormAffine {
+  weight: Tensor;
+  bias: Tensor;
+}
+
+export interface NormLayerInfo {
+  /** State-dict prefix, e.g. "blocks.1.norm1" or "layer2.0.bn1". */
+  name: string;
+  kind: "layernorm" | "batchnorm";
+  channels: number;
+}
+
+export interface ForwardOptions {
+  /** Execution of conv / linear / attention matmuls (default: float). */
+  layers?: LayerOps;
+  /** Replaces the affine (weight, bias) of the named norm layers; weights are not copied. */
+  normOverrides?: ReadonlyMap<string, NormAffine>;
+  /** BatchNorm statistics: the stored running ones (default) or the current batch's (NormAdapt / ZOA-ResNet). */
+  bnStats?: "running" | "batch";
+  /** ViT only: prompt tokens [P, D] inserted after the class token (FOA). */
+  promptTokens?: Tensor;
+  /** Added to the final feature before the head (activation shifting, FOA/ZOA), [D]. */
+  featureShift?: Tensor;
+}
+
+export interface Features {
+  /**
+   * Input embedding used for domain-shift statistics. ViT: patch tokens after patch embedding + position
+   * embedding, class token (and prompts) excluded, [N, T, D]. ResNet: stem-conv output, [N, C, H, W].
+   */
+  embed: Tensor;
+  /**
+   * Per-stage summary features. ViT: for each block i, the class token after block i passed through block
+   * i+1's norm1 (the last through the final norm), [N, depth, D]. ResNet: each stage's global-average-pooled
+   * output, one [N, C_s] tensor per stage.
+   */
+  stages: Tensor[];
+  /** The feature the head reads (before featureShift): ViT final-norm class token, ResNet pooled last stage, [N, D]. */
+  final: Tensor;
+}
+
+export interface ForwardResult {
+  logits: Tensor; // [N, classes]
+  features: Features;
+}
+
+export interface Classifier {
+  readonly kind: ModelKind;
+  readonly name: string;
+  readonly params: ParamMap;
+  readonly numClasses: number;
+  /** Input image size (square) and the per-channel normalisation applied to x/255. */
+  readonly imageSize: number;
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+  /** Every norm layer in forward order. */
+  readonly normLayers: readonly NormLayerInfo[];
+  /** Names of conv / linear layers in forward order (for quantization). */
+  readonly weightLayers: readonly string[];
+  /** Names of activation x activation matmuls (ViT attention), for quantization. */
+  readonly matmulLayers: readonly string[];
+  /** Head: linear layer name reading `features.final`. */
+  readonly headName: string;
+  forward(x: Tensor, opts?: ForwardOptions): ForwardResult;
+}
+
+/** The affine to use for norm layer `name`: the override if any, else the stored parameters. */
+export function normAffine(params: ParamMap, name: string, opts: ForwardOptions): { weight: Tensor | null; bias: Tensor | null } {
+  const o = opts.normOverrides?.get(name);
+  if (o) return o;
+  return { weight: params.maybe(`${name}.weight`), bias: params.maybe(`${name}.bias`) };
+}

@@ -1,0 +1,69 @@
+// The explicit list of backends (no registration by import side effects, style.md C4/A2), and the active one.
+// - reference: naive CPU loops, the oracle every other backend is tested against.
+// - cpu: the same kernels except packed GEMM matmul and im2col/direct conv (plain TypeScript).
+import { type Backend, type KernelTable, tableBackend } from "./backend.js";
+import { conv2d, conv2dNaive } from "./kernels/cpu/conv.js";
+import { binary, unary } from "./kernels/cpu/elementwise.js";
+import { matmul, matmulNaive } from "./kernels/cpu/matmul.js";
+import { concat, pad, permute, slice } from "./kernels/cpu/movement.js";
+import { batchNorm, layerNorm } from "./kernels/cpu/norm.js";
+import { adaptiveAvgPool2d, pool2d } from "./kernels/cpu/pool.js";
+import { argmax, reduce } from "./kernels/cpu/reduce.js";
+import { softmax } from "./kernels/cpu/softmax.js";
+
+const referenceKernels: KernelTable = {
+  unary,
+  binary,
+  matmul: matmulNaive,
+  conv2d: conv2dNaive,
+  pool2d,
+  adaptiveAvgPool2d,
+  layerNorm,
+  batchNorm,
+  softmax,
+  reduce,
+  argmax,
+  permute,
+  slice,
+  concat,
+  pad,
+};
+
+export const referenceBackend: Backend = tableBackend("reference", "CPU reference (naive loops)", referenceKernels);
+export const cpuBackend: Backend = tableBackend(
+  "cpu",
+  "CPU, plain TypeScript (packed 4x8 GEMM, im2col conv)",
+  { ...referenceKernels, matmul, conv2d },
+);
+
+/** Every backend, in order of preference for `auto`. */
+export const BACKENDS: readonly Backend[] = [cpuBackend, referenceBackend];
+
+let active: Backend = cpuBackend;
+
+export function getBackend(): Backend {
+  return active;
+}
+
+export function backendNames(): string[] {
+  return BACKENDS.map((b) => b.name);
+}
+
+/** Selects a backend by name ("auto" picks the first available). Throws naming the valid choices. */
+export function setBackend(name: string): Backend {
+  const found = name === "auto" ? BACKENDS[0] : BACKENDS.find((b) => b.name === name);
+  if (!found) throw new Error(`unknown backend '${name}' (available: auto, ${backendNames().join(", ")})`);
+  active = found;
+  return found;
+}
+
+/** Runs `fn` with `backend` active, restoring the previous one afterwards. */
+export function withBackend<T>(backend: Backend, fn: () => T): T {
+  const prev = active;
+  active = backend;
+  try {
+    return fn();
+  } finally {
+    active = prev;
+  }
+}

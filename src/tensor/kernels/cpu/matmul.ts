@@ -1,0 +1,57 @@
+// Batched matmul: a [...batch, M, K] x b [...batch, K, N] -> [...outBatch, M, N]; batch dims broadcast,
+// transposes read through strides. `matmulNaive` (reference) and `matmul` (packed GEMM) share the batching.
+// M, N = output rows, cols; K = contracted dim.
+import type { KernelSpecs } from "../../backend.js";
+import { sizeOf, stridesOf } from "../../shape.js";
+import { Tensor } from "../../tensor.js";
+import { broadcastStrides } from "./elementwise.js";
+import { type MatView, gemmNaive, gemmPacked } from "./gemm.js";
+
+type Gemm = typeof gemmNaive;
+
+function batchedMatmul(gemm: Gemm, { a, b }: KernelSpecs["matmul"]["inputs"], attrs: KernelSpecs["matmul"]["attrs"]): Tensor {
+  const { transposeA, transposeB, outShape } = attrs;
+  const out = new Tensor(outShape);
+  const ra = a.rank;
+  const rb = b.rank;
+  const M = outShape[outShape.length - 2];
+  const N = outShape[outShape.length - 1];
+  const K = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const batchShape = outShape.slice(0, -2);
+  const nBatch = sizeOf(batchShape);
+  const sa = broadcastStrides(a.shape.slice(0, -2), batchShape);
+  const sb = broadcastStrides(b.shape.slice(0, -2), batchShape);
+  const aMat = a.shape[ra - 2] * a.shape[ra - 1];
+  const bMat = b.shape[rb - 2] * b.shape[rb - 1];
+  const outStrides = stridesOf(batchShape);
+  // Per-matrix strides: a stored [M,K] (or [K,M] when transposed), b stored [K,N] (or [N,K]).
+  const aCols = a.shape[ra - 1];
+  const bCols = b.shape[rb - 1];
+  for (let bi = 0; bi < nBatch; bi++) {
+    let offA = 0;
+    let offB = 0;
+    let rem = bi;
+    for (let d = 0; d < batchShape.length; d++) {
+      const idx = Math.floor(rem / outStrides[d]);
+      rem -= idx * outStrides[d];
+      offA += idx * sa[d];
+      offB += idx * sb[d];
+    }
+    const av: MatView = transposeA
+      ? { data: a.data, offset: offA * aMat, rowStride: 1, colStride: aCols }
+      : { data: a.data, offset: offA * aMat, rowStride: aCols, colStride: 1 };
+    const bv: MatView = transposeB
+      ? { data: b.data, offset: offB * bMat, rowStride: 1, colStride: bCols }
+      : { data: b.data, offset: offB * bMat, rowStride: bCols, colStride: 1 };
+    gemm(M, N, K, av, bv, out.data, bi * M * N, N);
+  }
+  return out;
+}
+
+export function matmulNaive(inputs: KernelSpecs["matmul"]["inputs"], attrs: KernelSpecs["matmul"]["attrs"]): Tensor {
+  return batchedMatmul(gemmNaive, inputs, attrs);
+}
+
+export function matmul(inputs: KernelSpecs["matmul"]["inputs"], attrs: KernelSpecs["matmul"]["attrs"]): Tensor {
+  return batchedMatmul(gemmPacked, inputs, attrs);
+}

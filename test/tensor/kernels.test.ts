@@ -1,0 +1,108 @@
+// Fast CPU kernels against the naive reference loops (style.md C5): packed GEMM vs the triple loop,
+// im2col / direct / depthwise conv vs the direct definition, on random shapes chosen by fast-check.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { conv2d, conv2dNaive } from "../../src/tensor/kernels/cpu/conv.js";
+import { gemmNaive, gemmPacked } from "../../src/tensor/kernels/cpu/gemm.js";
+import { Rng, Tensor } from "../../src/tensor/index.js";
+import { expectClose } from "../helpers/close.js";
+
+function randomData(n: number, rng: Rng): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniformIn(-1, 1);
+  return a;
+}
+
+// Sums of up to K products of values in [-1, 1], accumulated in float64 in a different order.
+const TOL = { atol: 1e-5, rtol: 1e-5 };
+
+describe("gemmPacked vs gemmNaive", () => {
+  it("agrees on random sizes, strides (transposes), offsets and accumulate", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 37 }),
+        fc.integer({ min: 1, max: 37 }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (M, N, K, ta, tb, accumulate, seed) => {
+          const rng = new Rng(seed);
+          const a = randomData(M * K + 3, rng);
+          const b = randomData(K * N + 5, rng);
+          const av = ta ? { data: a, offset: 3, rowStride: 1, colStride: M } : { data: a, offset: 3, rowStride: K, colStride: 1 };
+          const bv = tb ? { data: b, offset: 5, rowStride: 1, colStride: K } : { data: b, offset: 5, rowStride: N, colStride: 1 };
+          const ldc = N + 2;
+          const c1 = randomData(M * ldc + 1, rng);
+          const c2 = c1.slice();
+          gemmPacked(M, N, K, av, bv, c1, 1, ldc, accumulate);
+          gemmNaive(M, N, K, av, bv, c2, 1, ldc, accumulate);
+          expectClose(c1, c2, TOL, `gemm ${M}x${N}x${K}`);
+        },
+      ),
+      { numRuns: 150, seed: 7 },
+    );
+  });
+
+  it("crosses the KC / MC / NC block boundaries", () => {
+    const rng = new Rng(1);
+    for (const [M, N, K] of [[130, 9, 513], [5, 2100, 20], [129, 33, 257]]) {
+      const a = randomData(M * K, rng);
+      const b = randomData(K * N, rng);
+      const c1 = new Float32Array(M * N);
+      const c2 = new Float32Array(M * N);
+      const av = { data: a, offset: 0, rowStride: K, colStride: 1 };
+      const bv = { data: b, offset: 0, rowStride: N, colStride: 1 };
+      gemmPacked(M, N, K, av, bv, c1, 0, N);
+      gemmNaive(M, N, K, av, bv, c2, 0, N);
+      expectClose(c1, c2, { atol: 1e-4, rtol: 1e-5 }, `gemm ${M}x${N}x${K}`);
+    }
+  });
+});
+
+describe("conv2d (im2col / 1x1 / depthwise) vs conv2dNaive", () => {
+  it("agrees on random configurations", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          n: fc.integer({ min: 1, max: 2 }),
+          cg: fc.integer({ min: 1, max: 4 }),
+          g: fc.integer({ min: 1, max: 3 }),
+          kg: fc.integer({ min: 1, max: 4 }),
+          h: fc.integer({ min: 1, max: 9 }),
+          w: fc.integer({ min: 1, max: 9 }),
+          kh: fc.integer({ min: 1, max: 4 }),
+          kw: fc.integer({ min: 1, max: 4 }),
+          sh: fc.integer({ min: 1, max: 3 }),
+          sw: fc.integer({ min: 1, max: 3 }),
+          ph: fc.integer({ min: 0, max: 2 }),
+          pw: fc.integer({ min: 0, max: 2 }),
+          dh: fc.integer({ min: 1, max: 2 }),
+          dw: fc.integer({ min: 1, max: 2 }),
+          bias: fc.boolean(),
+          depthwise: fc.boolean(),
+          seed: fc.integer({ min: 0, max: 2 ** 31 }),
+        }),
+        (p) => {
+          const cg = p.depthwise ? 1 : p.cg;
+          const C = cg * p.g;
+          const K = p.depthwise ? p.g * p.kg : p.kg * p.g;
+          const OH = Math.floor((p.h + 2 * p.ph - p.dh * (p.kh - 1) - 1) / p.sh) + 1;
+          const OW = Math.floor((p.w + 2 * p.pw - p.dw * (p.kw - 1) - 1) / p.sw) + 1;
+          fc.pre(OH >= 1 && OW >= 1);
+          const rng = new Rng(p.seed);
+          const x = new Tensor([p.n, C, p.h, p.w], randomData(p.n * C * p.h * p.w, rng));
+          const w = new Tensor([K, cg, p.kh, p.kw], randomData(K * cg * p.kh * p.kw, rng));
+          const bias = p.bias ? new Tensor([K], randomData(K, rng)) : null;
+          const attrs = { stride: [p.sh, p.sw] as const, padding: [p.ph, p.pw] as const, dilation: [p.dh, p.dw] as const, groups: p.g, outShape: [p.n, K, OH, OW] };
+          const fast = conv2d({ x, w, bias }, attrs);
+          const ref = conv2dNaive({ x, w, bias }, attrs);
+          expect([...fast.shape]).toEqual([p.n, K, OH, OW]);
+          expectClose(fast.data, ref.data, TOL, "conv2d");
+        },
+      ),
+      { numRuns: 200, seed: 11 },
+    );
+  });
+});
