@@ -91,3 +91,20 @@ export function requantizeOracle(
     return Math.min(Math.max(q, stage.qmin), stage.qmax);
   });
 }
+
+/** Seeded random codes of a storage type (full 8-bit range unless qmin/qmax narrow it). */
+export function randomCodes(rng: { int(lo: number, hi: number): number }, n: number, signed: boolean, qmin?: number, qmax?: number): QCodes {
+  const lo = qmin ?? (signed ? -128 : 0);
+  const hi = qmax ?? (signed ? 127 : 255);
+  const out = signed ? new Int8Array(n) : new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.int(lo, hi + 1);
+  return out;
+}
+
+/** Tolerance-0 comparison that names the first differing index (integer kernels are compared bit for bit). */
+export function expectBitExact(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
+  if (got.length !== want.length) throw new Error(`${what}: length ${got.length} != ${want.length}`);
+  for (let i = 0; i < got.length; i++) {
+    if (!Object.is(got[i], want[i])) throw new Error(`${what}: index ${i}: got ${got[i]}, want ${want[i]}`);
+  }
+}
