@@ -6,7 +6,7 @@
 // (1x1 stride-1 convs use the input directly) and runs depthwise convs as direct loops.
 import type { KernelSpecs } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
-import { gemmPacked } from "./gemm.js";
+import { type Gemm, gemmPacked } from "./gemm.js";
 
 type Inputs = KernelSpecs["conv2d"]["inputs"];
 type Attrs = KernelSpecs["conv2d"]["attrs"];
@@ -117,7 +117,14 @@ function depthwise({ x, w, bias }: Inputs, attrs: Attrs): Tensor {
   return out;
 }
 
-export function conv2d(inputs: Inputs, attrs: Attrs): Tensor {
+/** conv2d lowered onto a given GEMM (each backend passes its own). */
+export function conv2dWithGemm(gemm: Gemm): (inputs: Inputs, attrs: Attrs) => Tensor {
+  return (inputs, attrs) => conv2dGemm(gemm, inputs, attrs);
+}
+
+export const conv2d = conv2dWithGemm(gemmPacked);
+
+function conv2dGemm(gemm: Gemm, inputs: Inputs, attrs: Attrs): Tensor {
   const { x, w, bias } = inputs;
   const [N, C, H, W] = x.shape;
   const [K, Cg, kh, kw] = w.shape;
@@ -146,7 +153,7 @@ export function conv2d(inputs: Inputs, attrs: Attrs): Tensor {
       }
       // out[n, g*Kg:(g+1)*Kg, :] = w_g [Kg, Kc] x col [Kc, P]
       const outOff = (n * K + g * Kg) * P;
-      gemmPacked(
+      gemm(
         Kg,
         P,
         Kc,

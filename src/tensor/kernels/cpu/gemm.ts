@@ -15,6 +15,19 @@ export function view(data: Float32Array, offset: number, rowStride: number, colS
   return { data, offset, rowStride, colStride };
 }
 
+/** The GEMM signature every backend implements: C[cOff + i*ldc + j] (+)= sum_k A(i,k) B(k,j). */
+export type Gemm = (
+  M: number,
+  N: number,
+  K: number,
+  a: MatView,
+  b: MatView,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
+  accumulate?: boolean,
+) => void;
+
 /** C: row-major with leading dimension ldc starting at cOff; accumulate adds to C instead of overwriting. */
 export function gemmNaive(
   M: number,

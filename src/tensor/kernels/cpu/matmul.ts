@@ -5,9 +5,7 @@ import type { KernelSpecs } from "../../backend.js";
 import { sizeOf, stridesOf } from "../../shape.js";
 import { Tensor } from "../../tensor.js";
 import { broadcastStrides } from "./elementwise.js";
-import { type MatView, gemmNaive, gemmPacked } from "./gemm.js";
-
-type Gemm = typeof gemmNaive;
+import { type Gemm, type MatView, gemmNaive, gemmPacked } from "./gemm.js";
 
 function batchedMatmul(gemm: Gemm, { a, b }: KernelSpecs["matmul"]["inputs"], attrs: KernelSpecs["matmul"]["attrs"]): Tensor {
   const { transposeA, transposeB, outShape } = attrs;
@@ -52,6 +50,9 @@ export function matmulNaive(inputs: KernelSpecs["matmul"]["inputs"], attrs: Kern
   return batchedMatmul(gemmNaive, inputs, attrs);
 }
 
-export function matmul(inputs: KernelSpecs["matmul"]["inputs"], attrs: KernelSpecs["matmul"]["attrs"]): Tensor {
-  return batchedMatmul(gemmPacked, inputs, attrs);
+/** matmul on a given GEMM (each backend passes its own). */
+export function matmulWithGemm(gemm: Gemm): (inputs: KernelSpecs["matmul"]["inputs"], attrs: KernelSpecs["matmul"]["attrs"]) => Tensor {
+  return (inputs, attrs) => batchedMatmul(gemm, inputs, attrs);
 }
+
+export const matmul = matmulWithGemm(gemmPacked);
