@@ -1,19 +1,18 @@
 // `zoa eval`: top-1 of a checkpoint on a CIFAR-10 binary file, with per-image predictions and JSON output.
 import { readCifar, normalizeBatch } from "../data/cifar.js";
-import { loadModel } from "../models/load.js";
 import { argmax } from "../tensor/ops/reduce.js";
 import { setBackend } from "../tensor/backends.js";
 import { type FlagSpecs, UsageError, helpText, parseFlags, required } from "./args.js";
 import { requireFile, writeOutput } from "./common.js";
+import { MODEL_FLAGS, prepareModel } from "./model_flags.js";
 import { Progress } from "./progress.js";
 
 const FLAGS = {
-  model: { kind: "string", help: "checkpoint (.safetensors): timm ViT, CIFAR ResNet or torchvision ResNet" },
+  ...MODEL_FLAGS,
   data: { kind: "string", help: "CIFAR-10 binary file (3073-byte records)" },
   limit: { kind: "int", help: "evaluate only the first N images" },
   batch: { kind: "int", default: 64, help: "batch size" },
   preds: { kind: "string", help: "write one argmax byte per image to this file" },
-  backend: { kind: "string", default: "auto", help: "auto|cpu|reference" },
   json: { kind: "bool", help: "print one JSON object instead of the table" },
   quiet: { kind: "bool", help: "no progress bar" },
   help: { kind: "bool", help: "show this help" },
@@ -31,6 +30,11 @@ export interface EvalResult {
   batch: number;
   backend: string;
   seconds: number;
+  /** "fp32" or e.g. "w6a6 minmax simulated". */
+  precision: string;
+  calibSeconds: number;
+  /** Deployed model bytes (quantized: codes bit-packed + scales + float params). */
+  modelBytes: number;
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
@@ -46,7 +50,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (f.limit !== undefined && f.limit < 1) throw new UsageError(`zoa eval: --limit must be >= 1, got ${f.limit}`);
   const backend = setBackend(f.backend ?? "auto");
 
-  const model = loadModel(modelFile);
+  const prepared = prepareModel("eval", f, (m) => {
+    if (!f.quiet) process.stderr.write(`${m}\n`);
+  });
+  const { model, layers } = prepared;
   const set = readCifar(dataFile, f.limit);
   if (set.height !== model.imageSize) {
     throw new UsageError(`zoa eval: ${dataFile} has ${set.height}x${set.width} images but ${modelFile} expects ${model.imageSize}x${model.imageSize}`);
@@ -59,7 +66,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const n = Math.min(batch, set.count - start);
     const t0 = performance.now();
     const x = normalizeBatch(set, start, n, model.mean, model.std);
-    const p = argmax(model.forward(x).logits, 1);
+    const p = argmax(model.forward(x, { layers }).logits, 1);
     compute += performance.now() - t0;
     for (let i = 0; i < n; i++) {
       preds[start + i] = p[i];
@@ -77,11 +84,15 @@ export async function evalCommand(argv: string[]): Promise<number> {
     batch,
     backend: backend.name,
     seconds: compute / 1000,
+    precision: prepared.label,
+    calibSeconds: prepared.calibSeconds,
+    modelBytes: prepared.quantized ? prepared.quantized.memoryBytes().total : model.params.count() * 4,
   };
-  if (f.preds) writeOutput("eval", "preds", f.preds, preds, [modelFile, dataFile]);
+  if (f.preds) writeOutput("eval", "preds", f.preds, preds, [modelFile, dataFile, ...(f.calib ? [f.calib] : [])]);
   if (f.json) console.log(JSON.stringify(res));
   else {
     console.log(`model    ${modelFile} (${model.kind}, ${(model.params.count() / 1e6).toFixed(2)}M params)`);
+    console.log(`precision ${prepared.label}, ${(res.modelBytes / 1024).toFixed(1)} KiB${prepared.calibSeconds ? `, calibrated in ${prepared.calibSeconds.toFixed(1)}s` : ""}`);
     console.log(`data     ${dataFile} (${set.count} images)`);
     console.log(`top-1    ${res.top1.toFixed(2)}% (${correct}/${set.count})`);
     console.log(`speed    ${res.imagesPerSecond.toFixed(1)} images/s (batch ${batch}, backend ${backend.name}, inference only)`);

@@ -2,11 +2,13 @@
 import { UsageError } from "./args.js";
 import { isUserError } from "./common.js";
 import { evalCommand } from "./eval.js";
+import { quantizeCommand } from "./quantize.js";
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  eval: { run: evalCommand, summary: "top-1 of a checkpoint on a CIFAR-10 binary file" },
+  eval: { run: evalCommand, summary: "top-1 of a checkpoint on a CIFAR-10 binary file (float or quantized)" },
+  quantize: { run: quantizeCommand, summary: "post-training quantization to a safetensors file" },
 };
 
 function usage(): string {

@@ -18,7 +18,7 @@ export function paramsFromSafetensors(f: SafetensorsFile): ParamMap {
   return new ParamMap(map, f.file);
 }
 
-function metaNumbers(f: SafetensorsFile, key: string): number[] | null {
+function metaNumbers(f: Pick<SafetensorsFile, "file" | "metadata">, key: string): number[] | null {
   const v = f.metadata[key];
   if (v === undefined) return null;
   let parsed: unknown;
@@ -32,7 +32,7 @@ function metaNumbers(f: SafetensorsFile, key: string): number[] | null {
   return arr as number[];
 }
 
-function metaNumber(f: SafetensorsFile, key: string): number | null {
+function metaNumber(f: Pick<SafetensorsFile, "file" | "metadata">, key: string): number | null {
   const v = metaNumbers(f, key);
   return v ? v[0] : null;
 }
@@ -43,7 +43,7 @@ function countBlocks(params: ParamMap, prefix: string): number {
   return n;
 }
 
-export function vitConfigFrom(f: SafetensorsFile, params: ParamMap): ViTConfig {
+export function vitConfigFrom(f: Pick<SafetensorsFile, "file" | "metadata">, params: ParamMap): ViTConfig {
   const w = params.get("patch_embed.proj.weight");
   const [D, inChans, P] = w.shape;
   const pos = params.get("pos_embed").shape[1];
@@ -65,7 +65,7 @@ export function vitConfigFrom(f: SafetensorsFile, params: ParamMap): ViTConfig {
   };
 }
 
-export function resnetConfigFrom(f: SafetensorsFile, params: ParamMap): ResNetConfig {
+export function resnetConfigFrom(f: Pick<SafetensorsFile, "file" | "metadata">, params: ParamMap): ResNetConfig {
   if (params.has("linear.weight")) {
     const perStage = countBlocks(params, "layer1.");
     return cifarResNetConfig(6 * perStage + 2, params.get("linear.weight").shape[0]);
@@ -82,7 +82,11 @@ export function resnetConfigFrom(f: SafetensorsFile, params: ParamMap): ResNetCo
 
 /** Builds the classifier described by a parsed safetensors file. */
 export function modelFromSafetensors(f: SafetensorsFile): Classifier {
-  const params = paramsFromSafetensors(f);
+  return modelFromParams(f, paramsFromSafetensors(f));
+}
+
+/** Builds a classifier from parameters plus the file's metadata (architecture, normalisation). */
+export function modelFromParams(f: Pick<SafetensorsFile, "file" | "metadata">, params: ParamMap): Classifier {
   const mean = metaNumbers(f, "mean") ?? [...IMAGENET_MEAN];
   const std = metaNumbers(f, "std") ?? [...IMAGENET_STD];
   if (mean.length !== 3 || std.length !== 3) throw new ModelError(`${f.file}: __metadata__ mean/std must have 3 values`);

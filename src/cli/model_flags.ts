@@ -1,0 +1,85 @@
+// Flags shared by every command that runs a model: the checkpoint, optional PTQ (or an already-quantized file),
+// the execution mode and the backend. `prepareModel` turns them into a Classifier plus the LayerOps to run it.
+import { normalizeBatch, readCifar } from "../data/cifar.js";
+import { readSafetensors } from "../io/safetensors.js";
+import type { LayerOps } from "../models/layers.js";
+import { modelFromSafetensors } from "../models/load.js";
+import type { Classifier } from "../models/model.js";
+import { type CalibMethod, QUANT_PRESETS, type QuantPreset, calibrateModel, quantConfig } from "../quant/ptq.js";
+import { isQuantizedFile, loadQuantizedModel } from "../quant/qio.js";
+import { type ExecMode, QuantizedModel } from "../quant/qmodel.js";
+import type { SafetensorsFile } from "../io/safetensors.js";
+import { type FlagSpecs, UsageError } from "./args.js";
+import { requireFile } from "./common.js";
+
+export const MODEL_FLAGS = {
+  model: { kind: "string", help: "checkpoint (.safetensors): timm ViT, CIFAR ResNet, torchvision ResNet, or a `zoa quantize` output" },
+  quant: { kind: "string", help: "post-training quantization: w8a8|w6a6|w4a4|fp32 (needs --calib)" },
+  wbits: { kind: "int", help: "weight bits (overrides the preset)" },
+  abits: { kind: "int", help: "activation bits (overrides the preset)" },
+  "edge-bits": { kind: "int", default: 8, help: "bits of the first conv and last linear (0: same as the rest)" },
+  calib: { kind: "string", help: "CIFAR-10 binary file of clean calibration images" },
+  "calib-n": { kind: "int", default: 32, help: "calibration images (the first N of --calib)" },
+  "calib-method": { kind: "string", default: "minmax", help: "minmax|percentile|search" },
+  exec: { kind: "string", default: "simulated", help: "quantized execution: simulated (fake-quant) | integer" },
+  backend: { kind: "string", default: "auto", help: "auto|cpu|reference (and simd where available)" },
+} satisfies FlagSpecs;
+
+export interface ModelFlagValues {
+  model?: string;
+  quant?: string;
+  wbits?: number;
+  abits?: number;
+  "edge-bits"?: number;
+  calib?: string;
+  "calib-n"?: number;
+  "calib-method"?: string;
+  exec?: string;
+}
+
+export interface PreparedModel {
+  model: Classifier;
+  /** Execution of quantized layers (undefined: float). */
+  layers: LayerOps | undefined;
+  quantized: QuantizedModel | null;
+  file: SafetensorsFile;
+  /** e.g. "fp32", "w6a6 minmax simulated". */
+  label: string;
+  calibSeconds: number;
+}
+
+/** Loads --model and applies --quant / --calib / --exec. Progress goes to `log`. */
+export function prepareModel(command: string, f: ModelFlagValues, log: (m: string) => void = () => {}): PreparedModel {
+  if (!f.model) throw new UsageError(`zoa ${command}: --model is required`);
+  const file = readSafetensors(requireFile(command, "model", f.model));
+  const exec = (f.exec ?? "simulated") as ExecMode;
+  if (exec !== "simulated" && exec !== "integer") throw new UsageError(`zoa ${command}: --exec must be simulated or integer, got '${f.exec}'`);
+  if (isQuantizedFile(file)) {
+    if (f.quant && f.quant !== "fp32") throw new UsageError(`zoa ${command}: ${f.model} is already quantized; drop --quant`);
+    const q = loadQuantizedModel(file);
+    return { model: q.model, layers: q.layerOps(exec), quantized: q, file, label: `w${q.config.wbits}a${q.config.abits} (${f.model}) ${exec}`, calibSeconds: 0 };
+  }
+  const model = modelFromSafetensors(file);
+  const wantQuant = (f.quant && f.quant !== "fp32") || f.wbits !== undefined || f.abits !== undefined;
+  if (!wantQuant) return { model, layers: undefined, quantized: null, file, label: "fp32", calibSeconds: 0 };
+  let bits: { wbits: number; abits: number };
+  if (f.quant && f.quant !== "fp32") {
+    if (!(f.quant in QUANT_PRESETS)) throw new UsageError(`zoa ${command}: --quant must be w8a8, w6a6, w4a4 or fp32, got '${f.quant}'`);
+    bits = { ...QUANT_PRESETS[f.quant as QuantPreset] };
+  } else bits = { wbits: 8, abits: 8 };
+  if (f.wbits !== undefined) bits.wbits = f.wbits;
+  if (f.abits !== undefined) bits.abits = f.abits;
+  for (const [k, v] of Object.entries(bits)) if (!Number.isInteger(v) || v < 2 || v > 8) throw new UsageError(`zoa ${command}: --${k} must be 2..8, got ${v}`);
+  const method = (f["calib-method"] ?? "minmax") as CalibMethod;
+  if (!["minmax", "percentile", "search"].includes(method)) throw new UsageError(`zoa ${command}: --calib-method must be minmax, percentile or search, got '${method}'`);
+  if (!f.calib) throw new UsageError(`zoa ${command}: --quant needs --calib FILE (clean calibration images)`);
+  const calibN = f["calib-n"] ?? 32;
+  if (calibN < 1) throw new UsageError(`zoa ${command}: --calib-n must be >= 1`);
+  const calibSet = readCifar(requireFile(command, "calib", f.calib), calibN);
+  const edge = f["edge-bits"] ?? 8;
+  const cfg = quantConfig(bits, { method, edgeBits: edge === 0 ? null : edge });
+  const t0 = performance.now();
+  const q = new QuantizedModel(model, cfg, calibrateModel(model, normalizeBatch(calibSet, 0, calibSet.count, model.mean, model.std), cfg, log));
+  const calibSeconds = (performance.now() - t0) / 1000;
+  return { model, layers: q.layerOps(exec), quantized: q, file, label: `w${bits.wbits}a${bits.abits} ${method} ${exec}`, calibSeconds };
+}
