@@ -29,7 +29,7 @@ export interface ForwardOptions {
   bnStats?: "running" | "batch";
   /** ViT only: prompt tokens [P, D] inserted after the class token (FOA). */
   promptTokens?: Tensor;
-  /** Added to the final feature before the head (activation shifting, FOA/ZOA), [D]. */
+  /** Activation shifting (FOA/ZOA): also compute head(final + featureShift) as `shiftedLogits`, [D]. */
   featureShift?: Tensor;
 }
 
@@ -45,12 +45,15 @@ export interface Features {
    * output, one [N, C_s] tensor per stage.
    */
   stages: Tensor[];
-  /** The feature the head reads (before featureShift): ViT final-norm class token, ResNet pooled last stage, [N, D]. */
+  /** The feature the head reads: ViT final-norm class token, ResNet pooled last stage, [N, D]. */
   final: Tensor;
 }
 
 export interface ForwardResult {
-  logits: Tensor; // [N, classes]
+  /** head(final): [N, classes]. */
+  logits: Tensor;
+  /** head(final + featureShift), only when `featureShift` was given. */
+  shiftedLogits?: Tensor;
   features: Features;
 }
 

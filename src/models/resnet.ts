@@ -121,8 +121,9 @@ export class ResNet implements Classifier {
       stages.push(globalAvgPool2d(h));
     }
     const final = flatten(stages[stages.length - 1], 1);
-    const headIn = opts.featureShift ? add(final, opts.featureShift) : final;
-    const logits = ctx.layers.linear(this.headName, headIn, this.params.get(`${this.headName}.weight`), this.params.get(`${this.headName}.bias`));
-    return { logits, features: { embed, stages, final } };
+    const head = (f: Tensor) => ctx.layers.linear(this.headName, f, this.params.get(`${this.headName}.weight`), this.params.get(`${this.headName}.bias`));
+    const logits = head(final);
+    const shiftedLogits = opts.featureShift ? head(add(final, opts.featureShift)) : undefined;
+    return { logits, shiftedLogits, features: { embed, stages, final } };
   }
 }

@@ -163,9 +163,10 @@ export class VisionTransformer implements Classifier {
     final = classToken(this.ln("norm", tokens, opts)); // [N, D]
     clsFeatures.push(final);
     const stages = [stack(clsFeatures)]; // [N, depth, D]
-    const headIn = opts.featureShift ? add(final, opts.featureShift) : final;
-    const logits = layers.linear("head", headIn, this.params.get("head.weight"), this.params.get("head.bias"));
-    return { logits, features: { embed, stages, final } };
+    const head = (f: Tensor) => layers.linear("head", f, this.params.get("head.weight"), this.params.get("head.bias"));
+    const logits = head(final);
+    const shiftedLogits = opts.featureShift ? head(add(final, opts.featureShift)) : undefined;
+    return { logits, shiftedLogits, features: { embed, stages, final } };
   }
 }
 

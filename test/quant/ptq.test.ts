@@ -112,7 +112,7 @@ describe.each([
     const cfg = quantConfig("w6a6");
     const q = new QuantizedModel(model, cfg, calibrateModel(model, calib, cfg));
     const file = join(mkdtempSync(join(tmpdir(), "zoa-q-")), "q.safetensors");
-    const meta = model.kind === "vit" ? { num_heads: "2", img_size: "16" } : { img_size: "16" };
+    const meta: Record<string, string> = model.kind === "vit" ? { num_heads: "2", img_size: "16" } : { img_size: "16" };
     saveQuantizedModel(file, q, meta);
     const back = loadQuantizedModel(file);
     for (const exec of ["simulated", "integer"] as const) {
