@@ -1,0 +1,266 @@
+// Single-precision GEMM on WebAssembly SIMD128, C[M,N] (+)= A[M,K] * B[K,N] on strided views, with the
+// same signature as gemmNaive / gemmPacked (kernels/cpu/gemm.ts), against which it is tested.
+// Goto/BLIS structure (Van Zee & van de Geijn, "BLIS", ACM TOMS 41(3), 2015, fig. 2):
+//   copy A and B into wasm memory (memcpy; strided views keep their strides there)
+//   for jc (NC columns): for pc (KC depth): pack B[pc:pc+kc, jc:jc+nc] into NR-wide panels
+//     for ic (MC rows): pack A[ic:ic+mc, pc:pc+kc] into MR-tall panels
+//       block(): for jr: for ir: MR x NR register tile over kc            (all emitted: gemm_kernel.ts)
+//   copy (or add) the C block out of wasm memory into the caller's C
+// Edge panels are zero-padded, so the kernel only computes full tiles, into a padded C block. All
+// arithmetic is float32 (the reference accumulates in float64); the test states the tolerance.
+// M, N = rows, cols of C; K = contracted dim. MR, NR = register tile; MC, KC, NC = cache blocks.
+import { relaxedSimdSupported, simdSupported } from "../../../wasm/features.js";
+import type { MatView } from "../cpu/gemm.js";
+import { type GemmExports, type PackFn, type TileShape, instantiateGemm } from "./gemm_kernel.js";
+
+// 4 x 8 tile: 8 f32x4 accumulators + 2 B vectors + 1 A splat + 1 product fit in the 15 allocatable XMM
+// registers. Measured in cache on Zen 3 / V8 11.3: 4x8 ~48 GFLOP/s; 6x8, 4x12 and 8x8 spill (~28-34),
+// as does unrolling k by hand (TurboFan then hoists every load above the arithmetic). V8 unrolls the
+// k loop itself.
+export const MR = 4;
+export const NR = 8;
+const KC = 256; // A panel 4 KiB + B panel 8 KiB stay in L1 across a tile
+const MC = 128; // packed A block 128 KiB, in L2
+const NC = 2048; // packed B block 2 MiB, in L3
+const M_CHUNK = 1024; // rows of C held in wasm memory at once: the C block is at most M_CHUNK x NC floats
+
+const PAGE = 65536;
+const ALIGN = 16; // floats (64 bytes)
+
+interface Runtime {
+  memory: WebAssembly.Memory;
+  fns: GemmExports;
+  heap: Float32Array;
+}
+
+let runtime: Runtime | null = null;
+
+function alignUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+function getRuntime(): Runtime {
+  if (runtime) return runtime;
+  if (!simdSupported()) throw new Error("gemmSimd: WebAssembly SIMD128 is not supported by this engine");
+  const tile: TileShape = { MR, NR, fma: relaxedSimdSupported() };
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  runtime = { memory, fns: instantiateGemm(tile, memory), heap: new Float32Array(memory.buffer) };
+  return runtime;
+}
+
+/** Grows the wasm memory to at least `floats` floats; growing detaches the old buffer, so refresh the view. */
+function ensureFloats(rt: Runtime, floats: number): Float32Array {
+  const have = rt.memory.buffer.byteLength;
+  if (floats * 4 > have) rt.memory.grow(Math.ceil((floats * 4 - have) / PAGE));
+  if (rt.heap.buffer !== rt.memory.buffer) rt.heap = new Float32Array(rt.memory.buffer);
+  return rt.heap;
+}
+
+/** Float offsets of the packed A, packed B and C blocks for an (M, N, K) problem, and where they end. */
+function workspace(M: number, N: number, K: number): { a: number; b: number; c: number; end: number } {
+  const kc = Math.min(KC, K);
+  const mm = Math.min(M, M_CHUNK);
+  const nc = Math.min(NC, N);
+  const a = 0;
+  const b = a + alignUp(alignUp(Math.min(MC, mm), MR) * kc, ALIGN);
+  const c = b + alignUp(alignUp(nc, NR) * kc, ALIGN);
+  return { a, b, c, end: c + alignUp(alignUp(mm, MR) * alignUp(nc, NR), ALIGN) };
+}
+
+/**
+ * Scratch space in wasm memory for callers that build an operand there (conv's im2col): reserves
+ * `floats` floats after the workspace of an (M, N, K) GEMM and returns the heap and the scratch offset.
+ * A view into it passed to gemmSimd(M, N, K, ...) is used in place; it stays valid until the next reservation.
+ */
+export function reserveScratch(M: number, N: number, K: number, floats: number): { heap: Float32Array; offset: number } {
+  const rt = getRuntime();
+  const offset = workspace(M, N, K).end;
+  return { heap: ensureFloats(rt, offset + floats), offset };
+}
+
+/** Elements spanned by a strided rows x cols view, or -1 if its strides are negative. */
+function span(v: MatView, rows: number, cols: number): number {
+  if (v.rowStride < 0 || v.colStride < 0) return -1;
+  return (rows - 1) * v.rowStride + (cols - 1) * v.colStride + 1;
+}
+
+/** Where a view lives: already in wasm memory, or copied there (-1 when its span is too sparse to copy). */
+function copyPlan(rt: Runtime, v: MatView, rows: number, cols: number): number {
+  if (v.data.buffer === rt.memory.buffer) return 0;
+  const s = span(v, rows, cols);
+  return s >= 0 && s <= 2 * rows * cols + 1024 ? s : -1;
+}
+
+/**
+ * Packs W-wide panels of a (np x kc) slice into dst (float offset in the heap), zero-padding the last
+ * panel: dst[q*kc*W + k*W + w] = v(p0 + q*W + w, k0 + k) along the panel dim (stride sp) and k (stride sk).
+ * Full panels of a resident view go through the emitted SIMD packers; the rest through the loop below.
+ */
+function pack(
+  rt: Runtime,
+  v: MatView,
+  sp: number,
+  sk: number,
+  p0: number,
+  np: number,
+  k0: number,
+  kc: number,
+  W: number,
+  dst: number,
+  contig: PackFn,
+  trans: PackFn,
+): void {
+  let done = 0;
+  if (np >= W && v.data.buffer === rt.memory.buffer) {
+    const full = Math.floor(np / W);
+    const src = (v.offset + p0 * sp + k0 * sk) * 4;
+    if (sp === 1) {
+      contig(src, sk * 4, dst * 4, kc, full);
+      done = full * W;
+    } else if (sk === 1) {
+      trans(src, sp * 4, dst * 4, kc, full);
+      done = full * W;
+    }
+  }
+  if (done < np) packLoop(v, sp, sk, p0 + done, np - done, k0, kc, W, rt.heap, dst + (done / W) * kc * W);
+}
+
+function packLoop(v: MatView, sp: number, sk: number, p0: number, np: number, k0: number, kc: number, W: number, dst: Float32Array, dOff: number): void {
+  const src = v.data;
+  for (let q0 = 0; q0 < np; q0 += W) {
+    const w = Math.min(W, np - q0);
+    const base = v.offset + (p0 + q0) * sp + k0 * sk;
+    const panel = dOff + (q0 / W) * kc * W;
+    for (let k = 0; k < kc; k++) {
+      const s = base + k * sk;
+      const d = panel + k * W;
+      for (let ww = 0; ww < W; ww++) dst[d + ww] = ww < w ? src[s + ww * sp] : 0;
+    }
+  }
+}
+
+/**
+ * Column groups of C for batched callers: column j of the GEMM goes to c[cOff + i*ldc + g*stride + r]
+ * with g = floor(j / width), r = j % width. A plain GEMM is one group of width N.
+ */
+export interface ColumnGroups {
+  width: number;
+  stride: number;
+}
+
+/** C[cOff + i*ldc + j] (+)= sum_k A(i,k) B(k,j) on WebAssembly SIMD128 (float32 accumulation). */
+export function gemmSimd(
+  M: number,
+  N: number,
+  K: number,
+  a: MatView,
+  b: MatView,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
+  accumulate = false,
+): void {
+  gemmSimdGrouped(M, N, K, a, b, c, cOff, ldc, accumulate, { width: N, stride: 0 });
+}
+
+/** gemmSimd with C's columns scattered in groups (see ColumnGroups). */
+export function gemmSimdGrouped(
+  M: number,
+  N: number,
+  K: number,
+  a: MatView,
+  b: MatView,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
+  accumulate: boolean,
+  groups: ColumnGroups,
+): void {
+  if (M === 0 || N === 0) return;
+  if (K === 0) {
+    if (!accumulate) for (let j0 = 0; j0 < N; j0 += groups.width) zeroRows(c, cOff + (j0 / groups.width) * groups.stride, ldc, M, Math.min(groups.width, N - j0));
+    return;
+  }
+  const rt = getRuntime();
+  for (const v of [a, b]) {
+    if (v.data.buffer.byteLength === 0) throw new Error("gemmSimd: operand buffer is detached (wasm memory grew after reserveScratch)");
+  }
+  // Operands not yet in wasm memory are copied after the workspace and any resident operand.
+  const ws = workspace(M, N, K);
+  let end = ws.end;
+  for (const [v, rows, cols] of [[a, M, K], [b, K, N]] as const) {
+    if (v.data.buffer === rt.memory.buffer) end = Math.max(end, v.offset + span(v, rows, cols));
+  }
+  const aSpan = copyPlan(rt, a, M, K);
+  const bSpan = copyPlan(rt, b, K, N);
+  const aAt = alignUp(end, ALIGN);
+  const bAt = alignUp(aAt + Math.max(aSpan, 0), ALIGN);
+  let heap = ensureFloats(rt, bAt + Math.max(bSpan, 0));
+  const resident = (v: MatView, s: number, at: number): MatView => {
+    if (v.data.buffer === rt.memory.buffer) return { ...v, data: heap };
+    if (s < 0) return v; // packed from JS by packLoop
+    heap.set(v.data.subarray(v.offset, v.offset + s), at);
+    return { data: heap, offset: at, rowStride: v.rowStride, colStride: v.colStride };
+  };
+  const ra = resident(a, aSpan, aAt);
+  const rb = resident(b, bSpan, bAt);
+  const { block, packContigA, packTransA, packContigB, packTransB } = rt.fns;
+  for (let m0 = 0; m0 < M; m0 += M_CHUNK) {
+    const mm = Math.min(M_CHUNK, M - m0);
+    for (let jc = 0; jc < N; jc += NC) {
+      const nc = Math.min(NC, N - jc);
+      const ldcw = alignUp(nc, NR); // C block row stride in floats
+      for (let pc = 0; pc < K; pc += KC) {
+        const kc = Math.min(KC, K - pc);
+        pack(rt, rb, rb.colStride, rb.rowStride, jc, nc, pc, kc, NR, ws.b, packContigB, packTransB);
+        for (let ic = 0; ic < mm; ic += MC) {
+          const mc = Math.min(MC, mm - ic);
+          pack(rt, ra, ra.rowStride, ra.colStride, m0 + ic, mc, pc, kc, MR, ws.a, packContigA, packTransA);
+          block(ws.a * 4, ws.b * 4, (ws.c + ic * ldcw) * 4, ldcw * 4, Math.ceil(mc / MR), Math.ceil(nc / NR), kc, pc > 0 ? 1 : 0);
+        }
+      }
+      heap = rt.heap;
+      copyOut(heap, ws.c, ldcw, mm, jc, nc, c, cOff + m0 * ldc, ldc, accumulate, groups);
+    }
+  }
+}
+
+function zeroRows(c: Float32Array, off: number, ldc: number, rows: number, cols: number): void {
+  for (let i = 0; i < rows; i++) c.fill(0, off + i * ldc, off + i * ldc + cols);
+}
+
+/** Copies (or adds) the rows x [jc, jc+cols) C block at heap[src], row stride ldcw, into c. */
+function copyOut(
+  heap: Float32Array,
+  src: number,
+  ldcw: number,
+  rows: number,
+  jc: number,
+  cols: number,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
+  accumulate: boolean,
+  groups: ColumnGroups,
+): void {
+  // split [jc, jc + cols) at column-group boundaries: each segment is a plain strided copy
+  for (let j = jc; j < jc + cols; ) {
+    const g = Math.floor(j / groups.width);
+    const r = j - g * groups.width;
+    const len = Math.min(groups.width - r, jc + cols - j);
+    const s0 = src + (j - jc);
+    const d0 = cOff + g * groups.stride + r;
+    for (let i = 0; i < rows; i++) {
+      const s = s0 + i * ldcw;
+      const d = d0 + i * ldc;
+      if (accumulate) {
+        for (let t = 0; t < len; t++) c[d + t] += heap[s + t];
+      } else if (len >= 64) {
+        c.set(heap.subarray(s, s + len), d);
+      } else {
+        for (let t = 0; t < len; t++) c[d + t] = heap[s + t];
+      }
+    }
+    j += len;
+  }
+}

@@ -1,0 +1,201 @@
+// The WebAssembly SIMD128 GEMM and conv2d against the naive reference loops (style.md C5, C8a):
+// gemmSimd vs gemmNaive on random sizes / strides / offsets / accumulate, exactly on small-integer inputs,
+// across every cache-block boundary; conv2dSimd vs conv2dNaive on random configurations.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { conv2dNaive } from "../../src/tensor/kernels/cpu/conv.js";
+import { type MatView, gemmNaive } from "../../src/tensor/kernels/cpu/gemm.js";
+import { conv2dSimd } from "../../src/tensor/kernels/simd/conv.js";
+import { gemmSimd } from "../../src/tensor/kernels/simd/gemm.js";
+import { Rng, Tensor } from "../../src/tensor/index.js";
+import { simdSupported } from "../../src/wasm/features.js";
+import { type Tolerance, expectClose } from "../helpers/close.js";
+
+function randomData(n: number, rng: Rng): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniformIn(-1, 1);
+  return a;
+}
+
+/** Integers in [-4, 4]: every product and partial sum below is exact in float32, whatever the order. */
+function smallIntegers(n: number, rng: Rng): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.floor(rng.uniformIn(-4, 5));
+  return a;
+}
+
+// gemmSimd accumulates in float32 (the reference in float64, rounded once). With inputs in [-1, 1] the
+// float32 rounding error of a K-term dot product grows about linearly in K here: measured max abs error
+// 9e-6 at K=256, 4e-5 at K=768, 1.1e-4 at K=3072 (64x64 outputs), hence atol scaled by K/128 above 128.
+function tol(K: number): Tolerance {
+  return { atol: 1e-5 * Math.max(1, K / 128), rtol: 1e-4 };
+}
+
+function views(M: number, N: number, K: number, ta: boolean, tb: boolean, a: Float32Array, b: Float32Array, aOff: number, bOff: number): [MatView, MatView] {
+  const av = ta ? { data: a, offset: aOff, rowStride: 1, colStride: M } : { data: a, offset: aOff, rowStride: K, colStride: 1 };
+  const bv = tb ? { data: b, offset: bOff, rowStride: 1, colStride: K } : { data: b, offset: bOff, rowStride: N, colStride: 1 };
+  return [av, bv];
+}
+
+function both(M: number, N: number, K: number, av: MatView, bv: MatView, c0: Float32Array, cOff: number, ldc: number, accumulate: boolean): [Float32Array, Float32Array] {
+  const c1 = c0.slice();
+  const c2 = c0.slice();
+  gemmSimd(M, N, K, av, bv, c1, cOff, ldc, accumulate);
+  gemmNaive(M, N, K, av, bv, c2, cOff, ldc, accumulate);
+  return [c1, c2];
+}
+
+describe("gemmSimd vs gemmNaive", () => {
+  it("runs on this engine (Node >= 16.4 has SIMD128)", () => {
+    expect(simdSupported()).toBe(true);
+  });
+
+  it("agrees on random sizes 1..70, strides (transposes), offsets and accumulate", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 70 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (M, N, K, ta, tb, accumulate, seed) => {
+          const rng = new Rng(seed);
+          const a = randomData(M * K + 3, rng);
+          const b = randomData(K * N + 5, rng);
+          const [av, bv] = views(M, N, K, ta, tb, a, b, 3, 5);
+          const ldc = N + 2;
+          const [c1, c2] = both(M, N, K, av, bv, randomData(M * ldc + 1, rng), 1, ldc, accumulate);
+          expectClose(c1, c2, tol(K), `gemm ${M}x${N}x${K} ta=${ta} tb=${tb} acc=${accumulate}`);
+        },
+      ),
+      { numRuns: 200, seed: 17 },
+    );
+  });
+
+  it("is exact on small-integer inputs (checks indexing independently of rounding)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 70 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.integer({ min: 1, max: 600 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (M, N, K, ta, tb, accumulate, seed) => {
+          const rng = new Rng(seed);
+          const [av, bv] = views(M, N, K, ta, tb, smallIntegers(M * K, rng), smallIntegers(K * N, rng), 0, 0);
+          const [c1, c2] = both(M, N, K, av, bv, smallIntegers(M * N, rng), 0, N, accumulate);
+          expect(c1).toEqual(c2);
+        },
+      ),
+      { numRuns: 100, seed: 23 },
+    );
+  });
+
+  it("crosses the KC / MC / NC / M-chunk block boundaries", () => {
+    const rng = new Rng(1);
+    // KC = 256, MC = 128, NC = 2048, M chunk = 1024; MR = 4, NR = 8 edges
+    for (const [M, N, K, ta, tb] of [
+      [130, 9, 513, false, false],
+      [5, 2100, 20, false, true],
+      [129, 33, 257, true, false],
+      [1030, 12, 7, true, true],
+      [197, 70, 3072, false, true],
+    ] as const) {
+      const [av, bv] = views(M, N, K, ta, tb, randomData(M * K, rng), randomData(K * N, rng), 0, 0);
+      const [c1, c2] = both(M, N, K, av, bv, new Float32Array(M * N), 0, N, false);
+      expectClose(c1, c2, tol(K), `gemm ${M}x${N}x${K}`);
+    }
+  });
+
+  it("handles views too sparse to copy (packed from JS), K = 0 and empty shapes", () => {
+    const rng = new Rng(2);
+    const M = 9;
+    const N = 11;
+    const K = 13;
+    // every 5th element: spans 5x the matrix, so the operands are packed straight from the JS arrays
+    const a = randomData(5 * M * K, rng);
+    const b = randomData(5 * K * N, rng);
+    const av = { data: a, offset: 0, rowStride: 5 * K, colStride: 5 };
+    const bv = { data: b, offset: 0, rowStride: 5, colStride: 5 * K };
+    const [c1, c2] = both(M, N, K, av, bv, randomData(M * N, rng), 0, N, true);
+    expectClose(c1, c2, tol(K), "sparse views");
+    const c = randomData(M * N, rng);
+    gemmSimd(M, N, 0, av, bv, c, 0, N, false);
+    expect(c.every((v) => v === 0)).toBe(true);
+    const keep = randomData(4, rng);
+    const copy = keep.slice();
+    gemmSimd(0, 2, 2, av, bv, keep, 0, 2);
+    gemmSimd(2, 0, 2, av, bv, keep, 0, 2);
+    expect(keep).toEqual(copy);
+  });
+});
+
+describe("conv2dSimd vs conv2dNaive", () => {
+  it("agrees on random configurations (groups, depthwise, stride, padding, dilation, batching)", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          n: fc.integer({ min: 1, max: 40 }),
+          cg: fc.integer({ min: 1, max: 5 }),
+          g: fc.integer({ min: 1, max: 3 }),
+          kg: fc.integer({ min: 1, max: 9 }),
+          h: fc.integer({ min: 1, max: 12 }),
+          w: fc.integer({ min: 1, max: 12 }),
+          kh: fc.integer({ min: 1, max: 4 }),
+          kw: fc.integer({ min: 1, max: 4 }),
+          sh: fc.integer({ min: 1, max: 3 }),
+          sw: fc.integer({ min: 1, max: 3 }),
+          ph: fc.integer({ min: 0, max: 2 }),
+          pw: fc.integer({ min: 0, max: 2 }),
+          dh: fc.integer({ min: 1, max: 2 }),
+          dw: fc.integer({ min: 1, max: 2 }),
+          bias: fc.boolean(),
+          depthwise: fc.boolean(),
+          seed: fc.integer({ min: 0, max: 2 ** 31 }),
+        }),
+        (p) => {
+          const cg = p.depthwise ? 1 : p.cg;
+          const C = cg * p.g;
+          const K = p.kg * p.g;
+          const OH = Math.floor((p.h + 2 * p.ph - p.dh * (p.kh - 1) - 1) / p.sh) + 1;
+          const OW = Math.floor((p.w + 2 * p.pw - p.dw * (p.kw - 1) - 1) / p.sw) + 1;
+          fc.pre(OH >= 1 && OW >= 1);
+          const rng = new Rng(p.seed);
+          const x = new Tensor([p.n, C, p.h, p.w], randomData(p.n * C * p.h * p.w, rng));
+          const w = new Tensor([K, cg, p.kh, p.kw], randomData(K * cg * p.kh * p.kw, rng));
+          const bias = p.bias ? new Tensor([K], randomData(K, rng)) : null;
+          const attrs = { stride: [p.sh, p.sw] as const, padding: [p.ph, p.pw] as const, dilation: [p.dh, p.dw] as const, groups: p.g, outShape: [p.n, K, OH, OW] };
+          const fast = conv2dSimd({ x, w, bias }, attrs);
+          const ref = conv2dNaive({ x, w, bias }, attrs);
+          expect([...fast.shape]).toEqual([p.n, K, OH, OW]);
+          expectClose(fast.data, ref.data, tol(cg * p.kh * p.kw), "conv2d");
+        },
+      ),
+      { numRuns: 200, seed: 29 },
+    );
+  });
+
+  it("agrees on ResNet-20 layer shapes (batched small feature maps, 1x1 stride-2 shortcut)", () => {
+    const rng = new Rng(3);
+    for (const [n, C, H, K, k, s] of [
+      [3, 3, 32, 16, 3, 1],
+      [2, 16, 32, 16, 3, 1],
+      [5, 16, 32, 32, 3, 2],
+      [20, 32, 16, 32, 3, 1],
+      [20, 32, 16, 64, 1, 2],
+      [33, 64, 8, 64, 3, 1],
+    ] as const) {
+      const p = (k - 1) / 2;
+      const OH = Math.floor((H + 2 * p - k) / s) + 1;
+      const x = new Tensor([n, C, H, H], randomData(n * C * H * H, rng));
+      const w = new Tensor([K, C, k, k], randomData(K * C * k * k, rng));
+      const bias = new Tensor([K], randomData(K, rng));
+      const attrs = { stride: [s, s] as const, padding: [p, p] as const, dilation: [1, 1] as const, groups: 1, outShape: [n, K, OH, OH] };
+      expectClose(conv2dSimd({ x, w, bias }, attrs).data, conv2dNaive({ x, w, bias }, attrs).data, tol(C * k * k), `conv ${n}x${C}x${H} -> ${K}`);
+    }
+  });
+});
