@@ -75,6 +75,8 @@ export interface Classifier {
   /** Head: linear layer name reading `features.final`. */
   readonly headName: string;
   forward(x: Tensor, opts?: ForwardOptions): ForwardResult;
+  /** The head alone on features [N, D] (for activation shifting after the forward pass). */
+  headLogits(final: Tensor, layers?: LayerOps): Tensor;
 }
 
 /** The affine to use for norm layer `name`: the override if any, else the stored parameters. */

@@ -7,7 +7,7 @@ import { flatten } from "../tensor/ops/movement.js";
 import { globalAvgPool2d, maxPool2d } from "../tensor/ops/pool.js";
 import { ShapeError, shapeStr } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { floatLayers } from "./layers.js";
+import { type LayerOps, floatLayers } from "./layers.js";
 import { type Classifier, type ForwardOptions, type ForwardResult, type NormLayerInfo } from "./model.js";
 import { ModelError, type ParamMap } from "./params.js";
 import { type BlockSpec, type RunContext, blockConvs, blockNorms, blockParamSpec, bnLayer, convLayer, runBlock } from "./resnet_blocks.js";
@@ -107,6 +107,10 @@ export class ResNet implements Classifier {
     this.weightLayers = ["conv1", ...this.blocks.flat().flatMap(blockConvs), this.headName];
   }
 
+  headLogits(final: Tensor, layers: LayerOps = floatLayers): Tensor {
+    return layers.linear(this.headName, final, this.params.get(`${this.headName}.weight`), this.params.get(`${this.headName}.bias`));
+  }
+
   /** x: [N, 3, H, W] normalised images -> logits [N, classes] and features. */
   forward(x: Tensor, opts: ForwardOptions = {}): ForwardResult {
     if (x.rank !== 4 || x.shape[1] !== 3) throw new ShapeError(`${this.name}.forward`, `expected input [N, 3, H, W], got ${shapeStr(x.shape)}`);
@@ -121,7 +125,7 @@ export class ResNet implements Classifier {
       stages.push(globalAvgPool2d(h));
     }
     const final = flatten(stages[stages.length - 1], 1);
-    const head = (f: Tensor) => ctx.layers.linear(this.headName, f, this.params.get(`${this.headName}.weight`), this.params.get(`${this.headName}.bias`));
+    const head = (f: Tensor) => this.headLogits(f, ctx.layers);
     const logits = head(final);
     const shiftedLogits = opts.featureShift ? head(add(final, opts.featureShift)) : undefined;
     return { logits, shiftedLogits, features: { embed, stages, final } };

@@ -126,6 +126,10 @@ export class VisionTransformer implements Classifier {
     return layers.linear(`${p}.fc2`, h, this.params.get(`${p}.fc2.weight`), this.params.get(`${p}.fc2.bias`));
   }
 
+  headLogits(final: Tensor, layers: LayerOps = floatLayers): Tensor {
+    return layers.linear("head", final, this.params.get("head.weight"), this.params.get("head.bias"));
+  }
+
   /** x: [N, C, imgSize, imgSize] normalised images -> logits [N, classes] and features. */
   forward(x: Tensor, opts: ForwardOptions = {}): ForwardResult {
     const c = this.config;
@@ -163,7 +167,7 @@ export class VisionTransformer implements Classifier {
     final = classToken(this.ln("norm", tokens, opts)); // [N, D]
     clsFeatures.push(final);
     const stages = [stack(clsFeatures)]; // [N, depth, D]
-    const head = (f: Tensor) => layers.linear("head", f, this.params.get("head.weight"), this.params.get("head.bias"));
+    const head = (f: Tensor) => this.headLogits(f, layers);
     const logits = head(final);
     const shiftedLogits = opts.featureShift ? head(add(final, opts.featureShift)) : undefined;
     return { logits, shiftedLogits, features: { embed, stages, final } };

@@ -1,0 +1,228 @@
+// ZOA: zeroth-order test-time adaptation of a quantized model (Deng et al., ACM MM 2025; zoa-method.md).
+// Per batch, exactly two forward passes:
+//   1. clean pass with v = (alpha, thetaTilde): prediction (activation-shifted), loss L2, shift detection;
+//   2. perturbed pass with v + c*u, u_i = +-U[0.5, 1]: loss L1;
+//   g_i = (L1 - L2) / (c_i u_i)  (one-sided SPSA);
+//   thetaTilde -= lr * (g + wd * thetaTilde);  alpha -= 0.01 * sign(g_alpha) + 0.01 * 0.1 * alpha (N >= 1).
+// L = lambda * D(feature statistics vs source) + mean entropy. ResNets normalise with batch statistics.
+// reference: zoa-method.md sections 3-7; variants beyond the paper are selected by ZoaConfig.variant.
+import type { Classifier, ForwardResult } from "../models/model.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { type Adapter, type AdapterState, type AdapterStats, PassCounter, type Predictor } from "./adapter.js";
+import { KnowledgeBank, type SlotStorage } from "./bank.js";
+import { type SourceStats, batchMean, meanEntropy, shiftFeatures, statDiscrepancy } from "./features.js";
+import { zoaAdaptedLayers } from "./layer_choice.js";
+import { batchRng, segmentedUniform } from "./perturb.js";
+import { ShiftDetector } from "./shift_detector.js";
+import { bankFromState, bankToState } from "./zoa_state.js";
+
+export type ZoaVariant = "spec" | "momentum";
+
+export interface ZoaConfig {
+  variant: ZoaVariant;
+  /** Weight of the statistics discrepancy: 30 (ViT), 1 (ResNet). */
+  lambda: number;
+  /** SPSA step for thetaTilde: 0.02 (ViT), 0.01 (ResNet). */
+  c: number;
+  /** SPSA step for alpha. */
+  cAlpha: number;
+  /** SGD learning rate of thetaTilde. */
+  lr: number;
+  /** L2 weight decay on thetaTilde (pulls it toward the fused knowledge). */
+  weightDecay: number;
+  /** Sign-step size of alpha, and its decoupled decay factor. */
+  alphaLr: number;
+  alphaDecay: number;
+  /** Symmetric-KL threshold of the shift detector: 0.1 (ViT), 0.2 (ResNet). */
+  threshold: number;
+  maxSlots: number;
+  maxBytes?: number;
+  slotStorage: SlotStorage;
+  activationShift: boolean;
+  /** EMA factor of the activation-shift history (old weight). */
+  shiftMomentum: number;
+  /** momentum variant: EMA of SPSA gradient estimates across batches (0 = spec). */
+  gradMomentum: number;
+  seed: number;
+}
+
+/** Spec defaults (zoa-method.md), by architecture and bit width. */
+export function zoaSpecConfig(model: Classifier, bits: number | null, over: Partial<ZoaConfig> = {}): ZoaConfig {
+  const vit = model.kind === "vit";
+  const lr = vit ? (bits !== null && bits <= 6 ? 2e-4 : 5e-4) : 1e-4;
+  return {
+    variant: "spec",
+    lambda: vit ? 30 : 1,
+    c: vit ? 0.02 : 0.01,
+    cAlpha: 0.05,
+    lr,
+    weightDecay: 0.4,
+    alphaLr: 0.01,
+    alphaDecay: 0.1,
+    threshold: vit ? 0.1 : 0.2,
+    maxSlots: 32,
+    slotStorage: "f32",
+    activationShift: true,
+    shiftMomentum: 0.9,
+    gradMomentum: 0,
+    seed: 0,
+    ...over,
+  };
+}
+
+export class Zoa implements Adapter {
+  readonly name = "zoa";
+  readonly bank: KnowledgeBank;
+  readonly detector: ShiftDetector;
+  private readonly counter: PassCounter;
+  private readonly useBatchStats: boolean;
+  /** EMA of batch means of the head input (activation shifting); null right after a reset or a shift. */
+  hist: Float32Array | null = null;
+  batchIndex = 0;
+  shifts = 0;
+  private momentum: Float32Array | null = null;
+  /** Loss of the last clean pass, for reports. */
+  lastLoss = NaN;
+
+  constructor(
+    readonly predictor: Predictor,
+    readonly source: SourceStats,
+    readonly config: ZoaConfig,
+  ) {
+    const model = predictor.model;
+    const layers = zoaAdaptedLayers(model).map((n) => ({
+      name: n.name,
+      channels: n.channels,
+      w0: model.params.get(`${n.name}.weight`).data,
+      b0: model.params.get(`${n.name}.bias`).data,
+    }));
+    this.bank = new KnowledgeBank(layers, { maxSlots: config.maxSlots, maxBytes: config.maxBytes, storage: config.slotStorage });
+    this.detector = new ShiftDetector(config.threshold);
+    this.counter = new PassCounter(predictor);
+    this.useBatchStats = model.kind !== "vit";
+  }
+
+  private pass(x: Tensor, tildeStep: Float32Array[] | null, alphaStep: number[] | null): ForwardResult {
+    return this.counter.run(x, {
+      normOverrides: this.bank.overrides(tildeStep, alphaStep),
+      bnStats: this.useBatchStats ? "batch" : "running",
+    });
+  }
+
+  private loss(r: ForwardResult): number {
+    return this.config.lambda * statDiscrepancy(r.features, this.source) + meanEntropy(r.logits);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.counter.batch(() => this.step(x));
+  }
+
+  private step(x: Tensor): Tensor {
+    const cfg = this.config;
+    const b = this.batchIndex++;
+    // 1. Clean pass: prediction, loss, shift detection.
+    const clean = this.pass(x, null, null);
+    const l2 = this.loss(clean);
+    this.lastLoss = l2;
+    const obs = this.detector.observe(clean.features.embed);
+    if (obs.shifted) {
+      this.bank.saveSlot(b);
+      this.hist = null;
+      this.shifts++;
+    }
+    const prediction =
+      cfg.activationShift && this.hist ? this.counter.head(shiftFeatures(clean.features.final, this.source.finalMean, this.hist)) : clean.logits;
+
+    // 2. Perturbed pass.
+    const rng = batchRng(cfg.seed, b);
+    const withAlpha = this.bank.slots.length >= 1;
+    const nAlpha = withAlpha ? this.bank.alpha.length : 0;
+    const u = segmentedUniform(rng, nAlpha + this.bank.tildeSize);
+    const alphaStep = withAlpha ? Array.from(u.subarray(0, nAlpha), (v) => cfg.cAlpha * v) : null;
+    const tildeStep: Float32Array[] = [];
+    let off = nAlpha;
+    for (const t of this.bank.tilde) {
+      tildeStep.push(Float32Array.from(u.subarray(off, off + t.length), (v) => cfg.c * v));
+      off += t.length;
+    }
+    const l1 = this.loss(this.pass(x, tildeStep, alphaStep));
+
+    // 3. SPSA estimate and update.
+    const diff = l1 - l2;
+    if (Number.isFinite(diff)) {
+      if (withAlpha) {
+        for (let j = 0; j < nAlpha; j++) {
+          const g = diff / (cfg.cAlpha * u[j]);
+          // The reference uses AdamW with its state cleared every step, which is exactly this sign step
+          // plus decoupled decay (zoa-method.md section 5, Decision).
+          this.bank.alpha[j] -= cfg.alphaLr * Math.sign(g) + cfg.alphaLr * cfg.alphaDecay * this.bank.alpha[j];
+        }
+      }
+      const n = this.bank.tildeSize;
+      if (cfg.gradMomentum > 0 && (!this.momentum || this.momentum.length !== n)) this.momentum = new Float32Array(n);
+      let i = 0;
+      for (const t of this.bank.tilde) {
+        for (let k = 0; k < t.length; k++, i++) {
+          let g = diff / (cfg.c * u[nAlpha + i]);
+          if (this.momentum) {
+            this.momentum[i] = cfg.gradMomentum * this.momentum[i] + (1 - cfg.gradMomentum) * g;
+            g = this.momentum[i];
+          }
+          t[k] -= cfg.lr * (g + cfg.weightDecay * t[k]);
+        }
+      }
+    }
+
+    // 4. Activation-shift history from the clean pass's head input.
+    if (cfg.activationShift) {
+      const m = batchMean(clean.features.final);
+      if (!this.hist) this.hist = m;
+      else for (let d = 0; d < m.length; d++) this.hist[d] = cfg.shiftMomentum * this.hist[d] + (1 - cfg.shiftMomentum) * m[d];
+    }
+    return prediction;
+  }
+
+  reset(): void {
+    this.bank.reset();
+    this.detector.reset();
+    this.hist = null;
+    this.batchIndex = 0;
+    this.shifts = 0;
+    this.momentum = null;
+    this.counter.reset();
+  }
+
+  stats(): AdapterStats {
+    const bytes = this.bank.bytes() + this.detector.bytes() + (this.hist ? this.hist.length * 4 : 0) + (this.momentum ? this.momentum.length * 4 : 0);
+    return {
+      forwardPasses: this.counter.passes,
+      batches: this.counter.batches,
+      seconds: this.counter.seconds,
+      adapterBytes: bytes,
+      extra: {
+        slots: this.bank.slots.length,
+        shifts: this.shifts,
+        removed: this.bank.removed.length,
+        slotBytes: this.bank.slotBytes(),
+        capacity: this.bank.capacity(),
+      },
+    };
+  }
+
+  save(): AdapterState {
+    return bankToState(this);
+  }
+
+  load(state: AdapterState): void {
+    bankFromState(this, state);
+  }
+
+  /** The momentum buffer (for state save/load). */
+  get gradMomentumBuffer(): Float32Array | null {
+    return this.momentum;
+  }
+
+  set gradMomentumBuffer(m: Float32Array | null) {
+    this.momentum = m;
+  }
+}
