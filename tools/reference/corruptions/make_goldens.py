@@ -322,9 +322,15 @@ def main():
     for variant, tab, size, crop in (("cifar", CIFAR, 32, None), ("imagenet", IMAGENET, 224, 16)):
         img = synthetic(size, size)
         blob = bytearray()
-        for name, arr in goldens(tab, img).items():
+        outputs = goldens(tab, img)
+        if variant == "cifar":
+            # JPEG of a 21x37 image: partial MCUs, edge replication, odd chroma sizes.
+            odd = Image.fromarray(synthetic(21, 37))
+            for q in (58, 7):
+                outputs[f"odd21x37/jpeg_compression/q{q}"] = jpeg(odd, q)
+        for name, arr in outputs.items():
             full = planar(arr)
-            entry = {"file": f"corruption-goldens-{variant}.bin", "offset": len(blob), "shape": [3, size, size], "sha256": hashlib.sha256(full).hexdigest()}
+            entry = {"file": f"corruption-goldens-{variant}.bin", "offset": len(blob), "shape": [3, arr.shape[0], arr.shape[1]], "sha256": hashlib.sha256(full).hexdigest()}
             if crop is None:
                 blob += full
             else:
