@@ -134,6 +134,13 @@ export const OPS = {
   "i32x4.replace_lane": { prefix: 0xfd, code: 0x1c, imm: "lane" },
   "f32x4.extract_lane": { prefix: 0xfd, code: 0x1f, imm: "lane" },
   "f32x4.replace_lane": { prefix: 0xfd, code: 0x20, imm: "lane" },
+  // vector: i32x4 comparisons (all-ones lanes where true)
+  "i32x4.eq": { prefix: 0xfd, code: 0x37, imm: "none" },
+  "i32x4.ne": { prefix: 0xfd, code: 0x38, imm: "none" },
+  "i32x4.lt_s": { prefix: 0xfd, code: 0x39, imm: "none" },
+  "i32x4.gt_s": { prefix: 0xfd, code: 0x3b, imm: "none" },
+  "i32x4.le_s": { prefix: 0xfd, code: 0x3d, imm: "none" },
+  "i32x4.ge_s": { prefix: 0xfd, code: 0x3f, imm: "none" },
   // vector: bitwise
   "v128.not": { prefix: 0xfd, code: 0x4d, imm: "none" },
   "v128.and": { prefix: 0xfd, code: 0x4e, imm: "none" },

@@ -2,14 +2,16 @@
 // N=batch C=in channels H,W=in spatial K=out channels kh,kw=kernel OH,OW=out spatial G=groups P=OH*OW
 //   x: [N, C, H, W]   w: [K, C/G, kh, kw]   bias: [K]   out: [N, K, OH, OW]
 // Per group g and batch of nb images: out[n, g*Kg:(g+1)*Kg, :] = w_g [Kg, Kc] x col [Kc, nb*P], Kc = C/G*kh*kw,
-// where col is the im2col matrix of nb images side by side, built directly in wasm memory (so the GEMM
-// packs it with SIMD instead of copying it again). Small feature maps are batched (nb*P >= COLS_TARGET)
+// where col is the im2col matrix of nb images side by side, written by the emitted im2col (conv_kernel.ts)
+// straight into wasm memory in the GEMM's packed B layout (PackedB), so it is neither copied nor repacked. Small feature maps are batched (nb*P >= COLS_TARGET)
 // so each GEMM has enough columns; the GEMM scatters its column groups to the images' outputs.
 // Depthwise convs (one input channel per group) run as the direct loops of the cpu kernel.
 import type { KernelSpecs } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
 import { conv2dWithGemm } from "../cpu/conv.js";
-import { gemmSimd, gemmSimdGrouped, reserveScratch } from "./gemm.js";
+import { gemmSimd, gemmSimdGrouped, packedBSize, reserveScratch } from "./gemm.js";
+import { NR } from "./gemm_kernel.js";
+import { getRuntime } from "./runtime.js";
 
 type Inputs = KernelSpecs["conv2d"]["inputs"];
 type Attrs = KernelSpecs["conv2d"]["attrs"];
@@ -19,56 +21,31 @@ const COLS_TARGET = 1024; // GEMM columns per call when batching images with sma
 const perImage = conv2dWithGemm(gemmSimd);
 
 /**
- * col[r, colOff + oy*OW + ox] (row stride ldd) = x[c, iy, ix] or 0 outside, r = (c*kh + i)*kw + j,
- * iy = oy*sh - ph + i*dh, ix = ox*sw - pw + j*dw; x channel c starts at src[srcOff + c*H*W].
+ * Writes the im2col tables of conv_kernel.ts at heapI32[at...]: tabJ (3 ints per kernel column) then
+ * tabY (one int per kernel row and output row). Returns the float offsets of both and the end.
  */
-export function im2colInto(
-  src: Float32Array,
-  srcOff: number,
-  Cg: number,
-  H: number,
-  W: number,
-  kh: number,
-  kw: number,
-  attrs: Attrs,
-  OH: number,
-  OW: number,
-  col: Float32Array,
-  colOff: number,
-  ldd: number,
-): void {
+function im2colTables(heapI32: Int32Array, at: number, H: number, W: number, kh: number, kw: number, attrs: Attrs, OH: number, OW: number): { tabJ: number; tabY: number; end: number } {
   const [sh, sw] = attrs.stride;
   const [ph, pw] = attrs.padding;
   const [dh, dw] = attrs.dilation;
-  let r = 0;
-  for (let c = 0; c < Cg; c++) {
-    const plane = srcOff + c * H * W;
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++, r++) {
-        const row = colOff + r * ldd;
-        // output columns whose input column is inside [0, W): ox in [lo, hi)
-        const x0 = j * dw - pw;
-        const lo = Math.min(OW, Math.max(0, Math.ceil(-x0 / sw)));
-        const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 - x0) / sw) + 1));
-        for (let oy = 0; oy < OH; oy++) {
-          const d = row + oy * OW;
-          const iy = oy * sh - ph + i * dh;
-          if (iy < 0 || iy >= H) {
-            col.fill(0, d, d + OW);
-            continue;
-          }
-          const s = plane + iy * W + x0;
-          for (let ox = 0; ox < lo; ox++) col[d + ox] = 0;
-          if (sw === 1) {
-            for (let ox = lo; ox < hi; ox++) col[d + ox] = src[s + ox];
-          } else {
-            for (let ox = lo; ox < hi; ox++) col[d + ox] = src[s + ox * sw];
-          }
-          for (let ox = hi; ox < OW; ox++) col[d + ox] = 0;
-        }
-      }
+  const tabJ = at;
+  for (let j = 0; j < kw; j++) {
+    // ix = ox*sw + x0 is inside [0, W) for ox in [lo, hi)
+    const x0 = j * dw - pw;
+    const lo = Math.min(OW, Math.max(0, Math.ceil(-x0 / sw)));
+    const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 - x0) / sw) + 1));
+    heapI32[tabJ + 3 * j] = x0 * 4;
+    heapI32[tabJ + 3 * j + 1] = lo;
+    heapI32[tabJ + 3 * j + 2] = hi;
+  }
+  const tabY = tabJ + 3 * kw;
+  for (let i = 0; i < kh; i++) {
+    for (let oy = 0; oy < OH; oy++) {
+      const iy = oy * sh - ph + i * dh;
+      heapI32[tabY + i * OH + oy] = iy >= 0 && iy < H ? iy * W * 4 : -1;
     }
   }
+  return { tabJ, tabY, end: tabY + kh * OH };
 }
 
 export function conv2dSimd(inputs: Inputs, attrs: Attrs): Tensor {
@@ -89,10 +66,24 @@ export function conv2dSimd(inputs: Inputs, attrs: Attrs): Tensor {
     const bn = Math.min(nb, N - n0);
     const cols = bn * P;
     for (let g = 0; g < G; g++) {
-      // col [Kc, cols] in wasm memory, then room for the GEMM's copy of w_g [Kg, Kc]
-      const { heap, offset } = reserveScratch(Kg, cols, Kc, Kc * cols + Kg * Kc + 64);
+      // wasm memory: col [Kc, cols] packed for the GEMM, then the images' channels of group g and the
+      // im2col tables (dead once col is built: the GEMM then copies w_g [Kg, Kc] over them)
+      const img = Cg * H * W;
+      const colSize = packedBSize(Kc, cols);
+      const slack = attrs.padding[1] + 4; // im2col's v128 loads reach this far outside the input planes
+      const xEnd = slack + bn * img + slack;
+      const tables = 3 * kw + kh * OH;
+      const { heap, offset } = reserveScratch(Kg, cols, Kc, colSize + Math.max(xEnd + tables, Kg * Kc) + 64);
+      const xAt = offset + colSize + slack;
       for (let b = 0; b < bn; b++) {
-        im2colInto(x.data, ((n0 + b) * C + g * Cg) * H * W, Cg, H, W, kh, kw, attrs, OH, OW, heap, offset + b * P, cols);
+        const from = ((n0 + b) * C + g * Cg) * H * W;
+        heap.set(x.data.subarray(from, from + img), xAt + b * img);
+      }
+      if (cols % NR !== 0) heap.fill(0, offset + colSize - Kc * NR, offset + colSize); // padding columns
+      const rt = getRuntime();
+      const { tabJ, tabY } = im2colTables(rt.heapI32, offset + colSize + xEnd, H, W, kh, kw, attrs, OH, OW);
+      for (let b = 0; b < bn; b++) {
+        rt.im2colPacked((xAt + b * img) * 4, H * W * 4, Cg, kh, kw, OH, OW, attrs.stride[1], tabJ * 4, tabY * 4, offset * 4, Kc * NR * 4, b * P);
       }
       const outOff = (n0 * K + g * Kg) * P;
       if (bias) {
@@ -108,7 +99,7 @@ export function conv2dSimd(inputs: Inputs, attrs: Attrs): Tensor {
         cols,
         Kc,
         { data: w.data, offset: g * Kg * Kc, rowStride: Kc, colStride: 1 },
-        { data: heap, offset, rowStride: cols, colStride: 1 },
+        { packedOffset: offset },
         o,
         outOff,
         P,

@@ -9,51 +9,19 @@
 // Edge panels are zero-padded, so the kernel only computes full tiles, into a padded C block. All
 // arithmetic is float32 (the reference accumulates in float64); the test states the tolerance.
 // M, N = rows, cols of C; K = contracted dim. MR, NR = register tile; MC, KC, NC = cache blocks.
-import { relaxedSimdSupported, simdSupported } from "../../../wasm/features.js";
 import type { MatView } from "../cpu/gemm.js";
-import { type GemmExports, type PackFn, type TileShape, instantiateGemm } from "./gemm_kernel.js";
+import { MR, NR, type PackFn } from "./gemm_kernel.js";
+import { type SimdRuntime, ensureFloats, getRuntime } from "./runtime.js";
 
-// 4 x 8 tile: 8 f32x4 accumulators + 2 B vectors + 1 A splat + 1 product fit in the 15 allocatable XMM
-// registers. Measured in cache on Zen 3 / V8 11.3: 4x8 ~48 GFLOP/s; 6x8, 4x12 and 8x8 spill (~28-34),
-// as does unrolling k by hand (TurboFan then hoists every load above the arithmetic). V8 unrolls the
-// k loop itself.
-export const MR = 4;
-export const NR = 8;
 const KC = 256; // A panel 4 KiB + B panel 8 KiB stay in L1 across a tile
 const MC = 128; // packed A block 128 KiB, in L2
 const NC = 2048; // packed B block 2 MiB, in L3
 const M_CHUNK = 1024; // rows of C held in wasm memory at once: the C block is at most M_CHUNK x NC floats
 
-const PAGE = 65536;
 const ALIGN = 16; // floats (64 bytes)
-
-interface Runtime {
-  memory: WebAssembly.Memory;
-  fns: GemmExports;
-  heap: Float32Array;
-}
-
-let runtime: Runtime | null = null;
 
 function alignUp(n: number, a: number): number {
   return Math.ceil(n / a) * a;
-}
-
-function getRuntime(): Runtime {
-  if (runtime) return runtime;
-  if (!simdSupported()) throw new Error("gemmSimd: WebAssembly SIMD128 is not supported by this engine");
-  const tile: TileShape = { MR, NR, fma: relaxedSimdSupported() };
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  runtime = { memory, fns: instantiateGemm(tile, memory), heap: new Float32Array(memory.buffer) };
-  return runtime;
-}
-
-/** Grows the wasm memory to at least `floats` floats; growing detaches the old buffer, so refresh the view. */
-function ensureFloats(rt: Runtime, floats: number): Float32Array {
-  const have = rt.memory.buffer.byteLength;
-  if (floats * 4 > have) rt.memory.grow(Math.ceil((floats * 4 - have) / PAGE));
-  if (rt.heap.buffer !== rt.memory.buffer) rt.heap = new Float32Array(rt.memory.buffer);
-  return rt.heap;
 }
 
 /** Float offsets of the packed A, packed B and C blocks for an (M, N, K) problem, and where they end. */
@@ -85,7 +53,7 @@ function span(v: MatView, rows: number, cols: number): number {
 }
 
 /** Where a view lives: already in wasm memory, or copied there (-1 when its span is too sparse to copy). */
-function copyPlan(rt: Runtime, v: MatView, rows: number, cols: number): number {
+function copyPlan(rt: SimdRuntime, v: MatView, rows: number, cols: number): number {
   if (v.data.buffer === rt.memory.buffer) return 0;
   const s = span(v, rows, cols);
   return s >= 0 && s <= 2 * rows * cols + 1024 ? s : -1;
@@ -97,7 +65,7 @@ function copyPlan(rt: Runtime, v: MatView, rows: number, cols: number): number {
  * Full panels of a resident view go through the emitted SIMD packers; the rest through the loop below.
  */
 function pack(
-  rt: Runtime,
+  rt: SimdRuntime,
   v: MatView,
   sp: number,
   sk: number,
@@ -148,6 +116,19 @@ export interface ColumnGroups {
   stride: number;
 }
 
+/**
+ * A B operand already packed in wasm memory for all of K (conv's im2col writes it so): NR-column panels,
+ * B[k, q*NR + j] at heap[offset + q*K*NR + k*NR + j], zero for columns past N.
+ */
+export interface PackedB {
+  packedOffset: number;
+}
+
+/** Floats of a PackedB for a K x N operand. */
+export function packedBSize(K: number, N: number): number {
+  return alignUp(N, NR) * K;
+}
+
 /** C[cOff + i*ldc + j] (+)= sum_k A(i,k) B(k,j) on WebAssembly SIMD128 (float32 accumulation). */
 export function gemmSimd(
   M: number,
@@ -163,13 +144,13 @@ export function gemmSimd(
   gemmSimdGrouped(M, N, K, a, b, c, cOff, ldc, accumulate, { width: N, stride: 0 });
 }
 
-/** gemmSimd with C's columns scattered in groups (see ColumnGroups). */
+/** gemmSimd with C's columns scattered in groups (see ColumnGroups) and optionally a pre-packed B. */
 export function gemmSimdGrouped(
   M: number,
   N: number,
   K: number,
   a: MatView,
-  b: MatView,
+  b: MatView | PackedB,
   c: Float32Array,
   cOff: number,
   ldc: number,
@@ -182,17 +163,19 @@ export function gemmSimdGrouped(
     return;
   }
   const rt = getRuntime();
-  for (const v of [a, b]) {
+  const packedB = "packedOffset" in b ? b.packedOffset : -1;
+  const bv: MatView = "packedOffset" in b ? { data: rt.heap, offset: 0, rowStride: 0, colStride: 0 } : b;
+  for (const v of [a, bv]) {
     if (v.data.buffer.byteLength === 0) throw new Error("gemmSimd: operand buffer is detached (wasm memory grew after reserveScratch)");
   }
   // Operands not yet in wasm memory are copied after the workspace and any resident operand.
   const ws = workspace(M, N, K);
-  let end = ws.end;
-  for (const [v, rows, cols] of [[a, M, K], [b, K, N]] as const) {
+  let end = Math.max(ws.end, packedB + packedBSize(K, N));
+  for (const [v, rows, cols] of [[a, M, K], [bv, K, N]] as const) {
     if (v.data.buffer === rt.memory.buffer) end = Math.max(end, v.offset + span(v, rows, cols));
   }
   const aSpan = copyPlan(rt, a, M, K);
-  const bSpan = copyPlan(rt, b, K, N);
+  const bSpan = copyPlan(rt, bv, K, N);
   const aAt = alignUp(end, ALIGN);
   const bAt = alignUp(aAt + Math.max(aSpan, 0), ALIGN);
   let heap = ensureFloats(rt, bAt + Math.max(bSpan, 0));
@@ -203,8 +186,8 @@ export function gemmSimdGrouped(
     return { data: heap, offset: at, rowStride: v.rowStride, colStride: v.colStride };
   };
   const ra = resident(a, aSpan, aAt);
-  const rb = resident(b, bSpan, bAt);
-  const { block, packContigA, packTransA, packContigB, packTransB } = rt.fns;
+  const rb = resident(bv, bSpan, bAt);
+  const { block, packContigA, packTransA, packContigB, packTransB } = rt.gemm;
   for (let m0 = 0; m0 < M; m0 += M_CHUNK) {
     const mm = Math.min(M_CHUNK, M - m0);
     for (let jc = 0; jc < N; jc += NC) {
@@ -212,11 +195,19 @@ export function gemmSimdGrouped(
       const ldcw = alignUp(nc, NR); // C block row stride in floats
       for (let pc = 0; pc < K; pc += KC) {
         const kc = Math.min(KC, K - pc);
-        pack(rt, rb, rb.colStride, rb.rowStride, jc, nc, pc, kc, NR, ws.b, packContigB, packTransB);
+        let bAddr = ws.b;
+        let bStride = kc * NR;
+        if (packedB >= 0) {
+          bAddr = packedB + (jc / NR) * K * NR + pc * NR;
+          bStride = K * NR;
+        } else {
+          pack(rt, rb, rb.colStride, rb.rowStride, jc, nc, pc, kc, NR, ws.b, packContigB, packTransB);
+        }
         for (let ic = 0; ic < mm; ic += MC) {
           const mc = Math.min(MC, mm - ic);
           pack(rt, ra, ra.rowStride, ra.colStride, m0 + ic, mc, pc, kc, MR, ws.a, packContigA, packTransA);
-          block(ws.a * 4, ws.b * 4, (ws.c + ic * ldcw) * 4, ldcw * 4, Math.ceil(mc / MR), Math.ceil(nc / NR), kc, pc > 0 ? 1 : 0);
+          const cAddr = (ws.c + ic * ldcw) * 4;
+          block(ws.a * 4, bAddr * 4, bStride * 4, cAddr, ldcw * 4, Math.ceil(mc / MR), Math.ceil(nc / NR), kc, pc > 0 ? 1 : 0);
         }
       }
       heap = rt.heap;

@@ -3,13 +3,14 @@
 // 4-5 around the micro-kernel), and the packing routines that build those blocks. gemm.ts drives them.
 // Addresses and strides are in bytes; every loop is a do-while, so callers pass counts >= 1.
 //
-// block(aPack, bPack, c, ldc, mPanels, nPanels, kc, load): MR x NR register tile, NR = 4 * NV floats,
+// block(aPack, bPack, bStride, c, ldc, mPanels, nPanels, kc, load): MR x NR register tile, NR = 4 * NV floats,
 //   MR * NV f32x4 accumulators, NV B vectors and one A splat (v128.load32_splat):
 //   for jr < nPanels: for ir < mPanels: acc = load ? C tile : 0
 //     for k < kc: b[v] = B[k, 4v:4v+4]; for i: a = splat(A[i, k]); acc[i][v] += a * b[v]
-//     C tile = acc   (C tile (ir, jr) at c + ir*MR*ldc + jr*NR*4)
+//     C tile = acc   (C tile (ir, jr) at c + ir*MR*ldc + jr*NR*4; B panel jr at bPack + jr*bStride)
 // Packed layouts (floats): A panel p holds kc steps of MR values, A[p*MR + i, k] at p*kc*MR + k*MR + i;
-// B panel q holds kc steps of NR values, B[k, q*NR + j] at q*kc*NR + k*NR + j.
+// B panel q holds kc steps of NR values, B[k, q*NR + j] at q*kc*NR + k*NR + j (panel stride kc*NR, or
+// K*NR when B was packed once for all of K, as conv's im2col does: the block then reads a kc slice).
 //
 // Packing a W-wide panel dim (W = MR for A rows, NR for B columns) over kc steps, for full panels only:
 //   pack_contig_W(src, sk, dst, kc, nPanels): panel dim contiguous in the source (row-major B, transposed A);
@@ -17,7 +18,15 @@
 //   pack_trans_W(src, sp, dst, kc, nPanels): k contiguous (row-major A, transposed B): 4x4 blocks of W source
 //     rows (stride sp) are transposed with i8x16.shuffle; the kc % 4 tail is copied with scalar f32 loads.
 import { FunctionBuilder, type Local } from "../../../wasm/emitter.js";
-import { ModuleBuilder } from "../../../wasm/module.js";
+import type { ModuleBuilder } from "../../../wasm/module.js";
+
+// The register tile. 4 x 8: 8 f32x4 accumulators + 2 B vectors + 1 A splat + 1 product fit in the 15
+// allocatable XMM registers. Measured in cache on Zen 3 / V8 11.3: 4x8 ~48 GFLOP/s; 6x8, 4x12 and 8x8 spill
+// (~28-34), as does unrolling k by hand (TurboFan then hoists every load above the arithmetic and
+// spills); V8 unrolls the small k loop itself. With relaxed_madd (behind a flag in Node 20) 6x8 fits
+// but measured ~40, and 4x8 the same as mul + add.
+export const MR = 4;
+export const NR = 8;
 
 export interface TileShape {
   /** Rows of the register tile (A panel height). */
@@ -28,8 +37,18 @@ export interface TileShape {
   fma: boolean;
 }
 
-/** block(aPack, bPack, c, ldcBytes, mPanels, nPanels, kc, load) -> void. */
-export type GemmBlockFn = (aPack: number, bPack: number, c: number, ldc: number, mPanels: number, nPanels: number, kc: number, load: number) => void;
+/** block(aPack, bPack, bStride, c, ldc, mPanels, nPanels, kc, load) -> void (bytes). */
+export type GemmBlockFn = (
+  aPack: number,
+  bPack: number,
+  bStride: number,
+  c: number,
+  ldc: number,
+  mPanels: number,
+  nPanels: number,
+  kc: number,
+  load: number,
+) => void;
 /** pack_*(src, strideBytes, dst, kc, nPanels) -> void. */
 export type PackFn = (src: number, stride: number, dst: number, kc: number, nPanels: number) => void;
 
@@ -40,8 +59,6 @@ export interface GemmExports {
   packContigB: PackFn;
   packTransB: PackFn;
 }
-
-export const MEMORY_IMPORT = { module: "env", name: "memory" } as const;
 
 /** pointer += bytes */
 function bump(f: FunctionBuilder, p: Local, bytes: number | Local): void {
@@ -55,8 +72,8 @@ function emitBlock(t: TileShape): FunctionBuilder {
   const { MR, NR, fma } = t;
   if (NR % 4 !== 0) throw new Error(`emitGemmModule: NR=${NR} is not a multiple of 4`);
   const NV = NR / 4;
-  const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"], []);
-  const [aPack, bPack, c, ldc, mPanels, nPanels, kc, load] = f.params;
+  const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"], []);
+  const [aPack, bPack, bStride, c, ldc, mPanels, nPanels, kc, load] = f.params;
   const i32 = (): Local => f.local("i32");
   const bp = i32(); // current B panel
   const bEnd = i32();
@@ -82,7 +99,7 @@ function emitBlock(t: TileShape): FunctionBuilder {
   };
 
   f.get(bPack).set(bp).get(c).set(cj);
-  f.get(bPack).get(nPanels).get(kc).op("i32.mul").i32(NR * 4).op("i32.mul").op("i32.add").set(bEnd);
+  f.get(bPack).get(nPanels).get(bStride).op("i32.mul").op("i32.add").set(bEnd);
   f.get(aPack).get(mPanels).get(kc).op("i32.mul").i32(MR * 4).op("i32.mul").op("i32.add").set(aEnd);
   const loopJ = f.loop();
   f.get(aPack).set(ap).get(cj).set(ci);
@@ -121,7 +138,7 @@ function emitBlock(t: TileShape): FunctionBuilder {
   f.get(ci).get(ldc).i32(MR).op("i32.mul").op("i32.add").set(ci);
   f.get(ap).get(aEnd).op("i32.lt_u").brIf(loopI);
   f.end();
-  f.get(pb).set(bp);
+  bump(f, bp, bStride);
   bump(f, cj, NR * 4);
   f.get(bp).get(bEnd).op("i32.lt_u").brIf(loopJ);
   f.end();
@@ -216,25 +233,11 @@ function emitPackTrans(W: number): FunctionBuilder {
   return f;
 }
 
-export function emitGemmModule(t: TileShape): Uint8Array<ArrayBuffer> {
-  const m = new ModuleBuilder().importMemory({ ...MEMORY_IMPORT, initial: 1 });
+/** Adds block and the four packers to a module, exported under the GemmExports names. */
+export function addGemmFunctions(m: ModuleBuilder, t: TileShape): void {
   m.addFunction(emitBlock(t), "block");
   m.addFunction(emitPackContig(t.MR), "packContigA");
   m.addFunction(emitPackTrans(t.MR), "packTransA");
   m.addFunction(emitPackContig(t.NR), "packContigB");
   m.addFunction(emitPackTrans(t.NR), "packTransB");
-  return m.build();
-}
-
-/** Instantiates the module on `memory` (imported, so JS can grow and view it). */
-export function instantiateGemm(t: TileShape, memory: WebAssembly.Memory): GemmExports {
-  const module = new WebAssembly.Module(emitGemmModule(t));
-  const e = new WebAssembly.Instance(module, { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } }).exports;
-  return {
-    block: e.block as unknown as GemmBlockFn,
-    packContigA: e.packContigA as unknown as PackFn,
-    packTransA: e.packTransA as unknown as PackFn,
-    packContigB: e.packContigB as unknown as PackFn,
-    packTransB: e.packTransB as unknown as PackFn,
-  };
 }
