@@ -179,23 +179,26 @@ describe("conv2dSimd vs conv2dNaive", () => {
     );
   });
 
-  it("agrees on ResNet-20 layer shapes (batched small feature maps, 1x1 stride-2 shortcut)", () => {
+  it("agrees on ResNet-20 layer shapes (batched small feature maps, 1x1 stride-2 shortcut) and grouped ones", () => {
     const rng = new Rng(3);
-    for (const [n, C, H, K, k, s] of [
-      [3, 3, 32, 16, 3, 1],
-      [2, 16, 32, 16, 3, 1],
-      [5, 16, 32, 32, 3, 2],
-      [20, 32, 16, 32, 3, 1],
-      [20, 32, 16, 64, 1, 2],
-      [33, 64, 8, 64, 3, 1],
+    // [n, C, H, K, k, stride, groups, bias]; P % 8 == 0 and K/groups % 4 == 0 take the direct path
+    for (const [n, C, H, K, k, s, G, hasBias] of [
+      [3, 3, 32, 16, 3, 1, 1, true],
+      [2, 16, 32, 16, 3, 1, 1, false],
+      [5, 16, 32, 32, 3, 2, 1, true],
+      [20, 32, 16, 32, 3, 1, 1, false],
+      [20, 32, 16, 64, 1, 2, 1, true],
+      [33, 64, 8, 64, 3, 1, 1, false],
+      [7, 8, 8, 16, 3, 1, 2, true],
+      [3, 6, 5, 6, 3, 1, 3, true],
     ] as const) {
       const p = (k - 1) / 2;
       const OH = Math.floor((H + 2 * p - k) / s) + 1;
       const x = new Tensor([n, C, H, H], randomData(n * C * H * H, rng));
-      const w = new Tensor([K, C, k, k], randomData(K * C * k * k, rng));
-      const bias = new Tensor([K], randomData(K, rng));
-      const attrs = { stride: [s, s] as const, padding: [p, p] as const, dilation: [1, 1] as const, groups: 1, outShape: [n, K, OH, OH] };
-      expectClose(conv2dSimd({ x, w, bias }, attrs).data, conv2dNaive({ x, w, bias }, attrs).data, tol(C * k * k), `conv ${n}x${C}x${H} -> ${K}`);
+      const w = new Tensor([K, C / G, k, k], randomData((K * C * k * k) / G, rng));
+      const bias = hasBias ? new Tensor([K], randomData(K, rng)) : null;
+      const attrs = { stride: [s, s] as const, padding: [p, p] as const, dilation: [1, 1] as const, groups: G, outShape: [n, K, OH, OH] };
+      expectClose(conv2dSimd({ x, w, bias }, attrs).data, conv2dNaive({ x, w, bias }, attrs).data, tol((C / G) * k * k), `conv ${n}x${C}x${H} -> ${K}`);
     }
   });
 });

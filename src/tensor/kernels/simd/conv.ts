@@ -9,8 +9,8 @@
 import type { KernelSpecs } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
 import { conv2dWithGemm } from "../cpu/conv.js";
-import { gemmSimd, gemmSimdGrouped, packedBSize, reserveScratch } from "./gemm.js";
-import { NR } from "./gemm_kernel.js";
+import { gemmPackedInto, gemmSimd, gemmSimdGrouped, packedBSize, reserveScratch } from "./gemm.js";
+import { MR, NR } from "./gemm_kernel.js";
 import { getRuntime } from "./runtime.js";
 
 type Inputs = KernelSpecs["conv2d"]["inputs"];
@@ -62,28 +62,47 @@ export function conv2dSimd(inputs: Inputs, attrs: Attrs): Tensor {
   const o = out.data;
   if (P === 0 || K === 0 || N === 0) return out;
   const nb = Math.max(1, Math.min(N, Math.floor(COLS_TARGET / P)));
+  // Direct: the GEMM writes the out chunk [bn, K, P] in wasm memory (bias preloaded), copied out in one
+  // set(); needs whole tiles per image and group. Otherwise the GEMM copies its C block out by rows.
+  const direct = P % NR === 0 && Kg % MR === 0;
+  const img = Cg * H * W;
+  const slack = attrs.padding[1] + 4; // im2col's v128 loads reach this far outside the input planes
+  const tables = 3 * kw + kh * OH;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const bn = Math.min(nb, N - n0);
     const cols = bn * P;
+    // wasm memory: [C chunk, w (direct only) | im2col tables | col packed for the GEMM | x of group g];
+    // x is dead once col is built (the fallback GEMM copies w_g over it)
+    const chunk = bn * K * P;
+    const colSize = packedBSize(Kc, cols);
+    const xSize = slack + bn * img + slack;
+    const front = (direct ? chunk + K * Kc : 0) + Math.ceil(tables / 16) * 16;
+    const { heap, offset } = reserveScratch(Kg, cols, Kc, front + colSize + Math.max(xSize, Kg * Kc + 32));
+    const cAt = offset;
+    const wAt = offset + chunk;
+    const tabAt = offset + (direct ? chunk + K * Kc : 0);
+    const colAt = offset + front;
+    const xAt = colAt + colSize + slack;
+    if (direct) {
+      heap.set(w.data.subarray(0, K * Kc), wAt);
+      if (bias) for (let r = 0; r < bn * K; r++) heap.fill(bias.data[r % K], cAt + r * P, cAt + (r + 1) * P);
+    }
+    const rt = getRuntime();
+    const { tabJ, tabY } = im2colTables(rt.heapI32, tabAt, H, W, kh, kw, attrs, OH, OW);
     for (let g = 0; g < G; g++) {
-      // wasm memory: col [Kc, cols] packed for the GEMM, then the images' channels of group g and the
-      // im2col tables (dead once col is built: the GEMM then copies w_g [Kg, Kc] over them)
-      const img = Cg * H * W;
-      const colSize = packedBSize(Kc, cols);
-      const slack = attrs.padding[1] + 4; // im2col's v128 loads reach this far outside the input planes
-      const xEnd = slack + bn * img + slack;
-      const tables = 3 * kw + kh * OH;
-      const { heap, offset } = reserveScratch(Kg, cols, Kc, colSize + Math.max(xEnd + tables, Kg * Kc) + 64);
-      const xAt = offset + colSize + slack;
       for (let b = 0; b < bn; b++) {
         const from = ((n0 + b) * C + g * Cg) * H * W;
         heap.set(x.data.subarray(from, from + img), xAt + b * img);
       }
-      if (cols % NR !== 0) heap.fill(0, offset + colSize - Kc * NR, offset + colSize); // padding columns
-      const rt = getRuntime();
-      const { tabJ, tabY } = im2colTables(rt.heapI32, offset + colSize + xEnd, H, W, kh, kw, attrs, OH, OW);
+      if (cols % NR !== 0) heap.fill(0, colAt + colSize - Kc * NR, colAt + colSize); // padding columns
       for (let b = 0; b < bn; b++) {
-        rt.im2colPacked((xAt + b * img) * 4, H * W * 4, Cg, kh, kw, OH, OW, attrs.stride[1], tabJ * 4, tabY * 4, offset * 4, Kc * NR * 4, b * P);
+        rt.im2colPacked((xAt + b * img) * 4, H * W * 4, Cg, kh, kw, OH, OW, attrs.stride[1], tabJ * 4, tabY * 4, colAt * 4, Kc * NR * 4, b * P);
+      }
+      const groups = { width: P, stride: K * P };
+      if (direct) {
+        const wg = { data: heap, offset: wAt + g * Kg * Kc, rowStride: Kc, colStride: 1 };
+        gemmPackedInto(Kg, cols, Kc, wg, { packedOffset: colAt }, cAt + g * Kg * P, P, groups, bias !== null);
+        continue;
       }
       const outOff = (n0 * K + g * Kg) * P;
       if (bias) {
@@ -94,19 +113,10 @@ export function conv2dSimd(inputs: Inputs, attrs: Attrs): Tensor {
           }
         }
       }
-      gemmSimdGrouped(
-        Kg,
-        cols,
-        Kc,
-        { data: w.data, offset: g * Kg * Kc, rowStride: Kc, colStride: 1 },
-        { packedOffset: offset },
-        o,
-        outOff,
-        P,
-        bias !== null,
-        { width: P, stride: K * P },
-      );
+      const wg = { data: w.data, offset: g * Kg * Kc, rowStride: Kc, colStride: 1 };
+      gemmSimdGrouped(Kg, cols, Kc, wg, { packedOffset: colAt }, o, outOff, P, bias !== null, groups);
     }
+    if (direct) o.set(heap.subarray(cAt, cAt + chunk), n0 * K * P);
   }
   return out;
 }

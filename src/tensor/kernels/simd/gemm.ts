@@ -216,6 +216,36 @@ export function gemmSimdGrouped(
   }
 }
 
+/**
+ * conv's GEMM: C (+)= A x B with A resident in wasm memory and B pre-packed (PackedB), written straight
+ * into wasm memory: C(i, j) at heap[cAt + i*ldc + g*groups.stride + r] for column j = g*groups.width + r.
+ * Needs M % MR == 0 and groups.width % NR == 0, so full tiles land exactly on C. load: add to C's contents.
+ */
+export function gemmPackedInto(M: number, N: number, K: number, a: MatView, b: PackedB, cAt: number, ldc: number, groups: ColumnGroups, load: boolean): void {
+  if (M % MR !== 0 || groups.width % NR !== 0) throw new Error(`gemmPackedInto: needs M % ${MR} == 0 and group width % ${NR} == 0`);
+  const rt = getRuntime();
+  if (a.data.buffer !== rt.memory.buffer) throw new Error("gemmPackedInto: A must be in wasm memory");
+  const ws = workspace(M, N, K);
+  const { block, packContigA, packTransA } = rt.gemm;
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = Math.min(KC, K - pc);
+    for (let ic = 0; ic < M; ic += MC) {
+      const mc = Math.min(MC, M - ic);
+      pack(rt, a, a.rowStride, a.colStride, ic, mc, pc, kc, MR, ws.a, packContigA, packTransA);
+      // one block call per run of columns inside a group (a group's columns are contiguous in C)
+      for (let j = 0; j < N; ) {
+        const g = Math.floor(j / groups.width);
+        const r = j - g * groups.width;
+        const len = Math.min(groups.width - r, N - j);
+        const bAddr = b.packedOffset + (j / NR) * K * NR + pc * NR;
+        const cAddr = cAt + ic * ldc + g * groups.stride + r;
+        block(ws.a * 4, bAddr * 4, K * NR * 4, cAddr * 4, ldc * 4, mc / MR, Math.ceil(len / NR), kc, load || pc > 0 ? 1 : 0);
+        j += len;
+      }
+    }
+  }
+}
+
 function zeroRows(c: Float32Array, off: number, ldc: number, rows: number, cols: number): void {
   for (let i = 0; i < rows; i++) c.fill(0, off + i * ldc, off + i * ldc + cols);
 }
