@@ -1,6 +1,7 @@
 // The explicit list of backends (no registration by import side effects, style.md C4/A2), and the active one.
 // - reference: naive CPU loops, the oracle every other backend is tested against.
 // - cpu: the same kernels except packed GEMM matmul and im2col/direct conv (plain TypeScript).
+// - simd: matmul and conv2d on a WebAssembly SIMD128 GEMM emitted from TypeScript (kernels/simd), when available.
 import { type Backend, type KernelTable, tableBackend } from "./backend.js";
 import { conv2d, conv2dNaive } from "./kernels/cpu/conv.js";
 import { binary, unary } from "./kernels/cpu/elementwise.js";
@@ -10,6 +11,7 @@ import { batchNorm, layerNorm } from "./kernels/cpu/norm.js";
 import { adaptiveAvgPool2d, pool2d } from "./kernels/cpu/pool.js";
 import { argmax, reduce } from "./kernels/cpu/reduce.js";
 import { softmax } from "./kernels/cpu/softmax.js";
+import { simdKernels } from "./kernels/simd/index.js";
 
 const referenceKernels: KernelTable = {
   unary,
@@ -36,8 +38,14 @@ export const cpuBackend: Backend = tableBackend(
   { ...referenceKernels, matmul, conv2d },
 );
 
+const simd = simdKernels();
+/** Null where the engine has no WebAssembly SIMD128. */
+export const simdBackend: Backend | null = simd
+  ? tableBackend("simd", "CPU, WebAssembly SIMD128 kernels (emitted from TypeScript)", { ...referenceKernels, matmul, conv2d, ...simd })
+  : null;
+
 /** Every backend, in order of preference for `auto`. */
-export const BACKENDS: readonly Backend[] = [cpuBackend, referenceBackend];
+export const BACKENDS: readonly Backend[] = [...(simdBackend ? [simdBackend] : []), cpuBackend, referenceBackend];
 
 let active: Backend = cpuBackend;
 

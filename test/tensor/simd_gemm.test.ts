@@ -7,7 +7,8 @@ import { conv2dNaive } from "../../src/tensor/kernels/cpu/conv.js";
 import { type MatView, gemmNaive } from "../../src/tensor/kernels/cpu/gemm.js";
 import { conv2dSimd } from "../../src/tensor/kernels/simd/conv.js";
 import { gemmSimd } from "../../src/tensor/kernels/simd/gemm.js";
-import { Rng, Tensor } from "../../src/tensor/index.js";
+import { simdBackend } from "../../src/tensor/backends.js";
+import { Rng, Tensor, conv2d, matmul, referenceBackend, withBackend } from "../../src/tensor/index.js";
 import { simdSupported } from "../../src/wasm/features.js";
 import { type Tolerance, expectClose } from "../helpers/close.js";
 
@@ -200,5 +201,28 @@ describe("conv2dSimd vs conv2dNaive", () => {
       const attrs = { stride: [s, s] as const, padding: [p, p] as const, dilation: [1, 1] as const, groups: G, outShape: [n, K, OH, OH] };
       expectClose(conv2dSimd({ x, w, bias }, attrs).data, conv2dNaive({ x, w, bias }, attrs).data, tol((C / G) * k * k), `conv ${n}x${C}x${H} -> ${K}`);
     }
+  });
+});
+
+describe("the simd backend through the op layer", () => {
+  it("is listed first, so `auto` picks it", () => {
+    expect(simdBackend?.name).toBe("simd");
+  });
+
+  it("runs conv2d and batched, transposed matmul like the reference backend", () => {
+    if (!simdBackend) throw new Error("simdBackend is null although SIMD128 is supported");
+    const simd = simdBackend;
+    const rng = new Rng(5);
+    const x = new Tensor([6, 8, 10, 10], randomData(6 * 8 * 100, rng));
+    const w = new Tensor([12, 4, 3, 3], randomData(12 * 4 * 9, rng));
+    const bias = new Tensor([12], randomData(12, rng));
+    const opts = { stride: 2, padding: 1, dilation: 1, groups: 2 };
+    const got = withBackend(simd, () => conv2d(x, w, bias, opts));
+    const want = withBackend(referenceBackend, () => conv2d(x, w, bias, opts));
+    expectClose(got.data, want.data, tol(36), "conv2d via backend");
+    const a = new Tensor([3, 17, 40], randomData(3 * 17 * 40, rng));
+    const b = new Tensor([23, 40], randomData(23 * 40, rng));
+    const mm = (): Tensor => matmul(a, b, { transposeB: true });
+    expectClose(withBackend(simd, mm).data, withBackend(referenceBackend, mm).data, tol(40), "matmul via backend");
   });
 });
