@@ -1,6 +1,7 @@
 // The `zoa` command: dispatches to one module per sub-command. User errors print one line and exit 2.
 import { UsageError } from "./args.js";
 import { isUserError } from "./common.js";
+import { adaptCommand } from "./adapt.js";
 import { evalCommand } from "./eval.js";
 import { quantizeCommand } from "./quantize.js";
 
@@ -8,6 +9,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   eval: { run: evalCommand, summary: "top-1 of a checkpoint on a CIFAR-10 binary file (float or quantized)" },
+  adapt: { run: adaptCommand, summary: "test-time adaptation methods side by side on a continual corruption stream" },
   quantize: { run: quantizeCommand, summary: "post-training quantization to a safetensors file" },
 };
 

@@ -33,6 +33,8 @@ export interface AdapterState {
 
 export interface Adapter {
   readonly name: string;
+  /** The model this adapter runs (its normalisation is applied to the stream's uint8 images). */
+  readonly predictor: Predictor;
   /** x: normalised images [N, C, H, W] -> logits [N, classes] predicted before adapting on x. */
   forward(x: Tensor): Tensor;
   /** Back to the source model (forgets everything learned). */

@@ -56,7 +56,7 @@ export class KnowledgeBank {
   readonly maxSlots: number;
   readonly maxBytes: number | undefined;
   readonly storage: SlotStorage;
-  /** alpha[0] belongs to the source (Delta_0 = 0); alpha[j] to slots[j - 1]. */
+  /** alpha[0] belongs to the source (Delta_0 = 0); alpha[j] to slots[j - 1]. Values are float32-exact. */
   alpha: number[] = [0];
   slots: Slot[] = [];
   tilde: Float32Array[];
@@ -171,10 +171,10 @@ export class KnowledgeBank {
 
   /** Removes the older slot of the most cosine-similar pair; returns its id. Fused parameters are unchanged. */
   removeMostSimilar(): number {
-    if (this.slots.length < 2) throw new RangeError("KnowledgeBank.removeMostSimilar: needs at least two slots");
+    if (this.slots.length < 1) throw new RangeError("KnowledgeBank.removeMostSimilar: the bank is empty");
     const targets = this.layers.map((_, l) => this.currentDelta(l));
     let best = -Infinity;
-    let victim = 0;
+    let victim = 0; // with a single slot (maxSlots = 1) there is no pair: that slot goes
     // The pairwise similarities are recomputed from the current slots each time, so they are never stale.
     for (let i = 0; i < this.slots.length; i++) {
       for (let j = i + 1; j < this.slots.length; j++) {
@@ -219,7 +219,8 @@ export class KnowledgeBank {
       const logSum = m + Math.log(z.reduce((acc, v) => acc + Math.exp(v - m), 0));
       aNew = Math.max(aNew, logSum + Math.log(r - 1));
     }
-    aNew = Math.min(10, Math.max(-10, aNew / this.s));
+    // Logits are kept float32-exact so a saved bank (F32 tensors) resumes bit for bit.
+    aNew = Math.fround(Math.min(10, Math.max(-10, aNew / this.s)));
     const targets = this.layers.map((_, l) => this.currentDelta(l));
     const deltas = targets.map((t, l) => this.store(Float32Array.from(t), l));
     this.slots.push({ id: this.nextId++, createdAt: at, deltas });

@@ -35,7 +35,7 @@ export function embedStats(embed: Tensor): { mean: Float64Array; variance: Float
   return { mean, variance };
 }
 
-export function symmetricKL(md: Float64Array, vd: Float64Array, mc: Float64Array, vc: Float64Array): number {
+export function symmetricKL(md: ArrayLike<number>, vd: ArrayLike<number>, mc: ArrayLike<number>, vc: ArrayLike<number>): number {
   let d = 0;
   for (let c = 0; c < md.length; c++) {
     const dm2 = (md[c] - mc[c]) ** 2;
@@ -50,8 +50,9 @@ export interface ShiftObservation {
 }
 
 export class ShiftDetector {
-  mean: Float64Array | null = null;
-  variance: Float64Array | null = null;
+  // Running statistics are stored in float32 so a saved state (F32 tensors) resumes bit for bit.
+  mean: Float32Array | null = null;
+  variance: Float32Array | null = null;
 
   constructor(
     readonly threshold: number,
@@ -64,14 +65,14 @@ export class ShiftDetector {
     if (embed.shape[0] < this.minBatch) return { distance: null, shifted: false };
     const { mean, variance } = embedStats(embed);
     if (!this.mean || !this.variance) {
-      this.mean = mean;
-      this.variance = variance;
+      this.mean = Float32Array.from(mean);
+      this.variance = Float32Array.from(variance);
       return { distance: null, shifted: false };
     }
     const distance = symmetricKL(this.mean, this.variance, mean, variance);
     if (distance > this.threshold) {
-      this.mean = mean;
-      this.variance = variance;
+      this.mean = Float32Array.from(mean);
+      this.variance = Float32Array.from(variance);
       return { distance, shifted: true };
     }
     for (let c = 0; c < mean.length; c++) {
@@ -87,6 +88,6 @@ export class ShiftDetector {
   }
 
   bytes(): number {
-    return this.mean ? this.mean.length * 16 : 0;
+    return this.mean ? this.mean.length * 8 : 0;
   }
 }

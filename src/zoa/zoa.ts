@@ -155,7 +155,8 @@ export class Zoa implements Adapter {
           const g = diff / (cfg.cAlpha * u[j]);
           // The reference uses AdamW with its state cleared every step, which is exactly this sign step
           // plus decoupled decay (zoa-method.md section 5, Decision).
-          this.bank.alpha[j] -= cfg.alphaLr * Math.sign(g) + cfg.alphaLr * cfg.alphaDecay * this.bank.alpha[j];
+          const a = this.bank.alpha[j];
+          this.bank.alpha[j] = Math.fround(a - cfg.alphaLr * Math.sign(g) - cfg.alphaLr * cfg.alphaDecay * a);
         }
       }
       const n = this.bank.tildeSize;

@@ -80,8 +80,8 @@ export function bankFromState(z: Zoa, state: AdapterState, file = "<bank>"): voi
   z.batchIndex = meta.batchIndex;
   z.shifts = meta.shifts;
   if (state.tensors["detector.mean"]) {
-    z.detector.mean = Float64Array.from(values(state, "detector.mean", file));
-    z.detector.variance = Float64Array.from(values(state, "detector.variance", file));
+    z.detector.mean = values(state, "detector.mean", file);
+    z.detector.variance = values(state, "detector.variance", file);
   } else z.detector.reset();
   z.hist = state.tensors["shift.hist"] ? values(state, "shift.hist", file) : null;
   z.gradMomentumBuffer = state.tensors["grad.momentum"] ? values(state, "grad.momentum", file) : null;

@@ -1,0 +1,125 @@
+// `zoa adapt`: test-time adaptation methods side by side on one continual corruption stream.
+import { readCifar } from "../data/cifar.js";
+import { CORRUPTIONS, type CorruptionName, isCorruptionName } from "../data/corruptions/index.js";
+import { type StreamSource, checkStreamDir, continualStream, streamLength } from "../data/stream.js";
+import { sourceStatistics } from "../zoa/features.js";
+import { createAdapter, availableMethods } from "../zoa/methods.js";
+import type { RunReport } from "../zoa/runner.js";
+import { runStream } from "../zoa/runner.js";
+import { DEFAULT_ZOA_VARIANT, ZOA_VARIANTS, type ZoaVariantName } from "../zoa/variants.js";
+import { Zoa } from "../zoa/zoa.js";
+import { readAdapterState, writeAdapterState } from "../zoa/zoa_state.js";
+import { setBackend } from "../tensor/backends.js";
+import { type FlagSpecs, UsageError, helpText, parseFlags } from "./args.js";
+import { requireFile, writeOutput } from "./common.js";
+import { MODEL_FLAGS, prepareModel } from "./model_flags.js";
+import { Progress } from "./progress.js";
+import { reportMarkdown, reportTable } from "./report.js";
+import { existsSync, statSync } from "node:fs";
+
+const FLAGS = {
+  ...MODEL_FLAGS,
+  method: { kind: "string", default: "zoa", help: "zoa|foa|t3a|norm|none" },
+  methods: { kind: "string", help: "several methods side by side, e.g. none,norm,zoa (overrides --method)" },
+  stream: { kind: "string", help: "directory of <corruption>-s<severity>.bin files (zoa corrupt writes them)" },
+  data: { kind: "string", help: "clean CIFAR-10 binary file, corrupted on the fly (instead of --stream)" },
+  severity: { kind: "int", default: 5, help: "corruption severity 1..5" },
+  corruptions: { kind: "string", default: "all", help: "all, or a comma list in stream order" },
+  frost: { kind: "string", help: "frost texture directory (on-the-fly corruption)" },
+  "limit-per-domain": { kind: "int", help: "first N images of each corruption" },
+  rounds: { kind: "int", default: 1, help: "passes over the 15 corruptions" },
+  batch: { kind: "int", default: 64, help: "batch size" },
+  seed: { kind: "int", default: 0, help: "seed of the shuffles and of the perturbations" },
+  "source-n": { kind: "int", default: 1024, help: "clean images (first N of --calib) for the source statistics" },
+  "zoa-variant": { kind: "string", default: DEFAULT_ZOA_VARIANT, help: `ZOA configuration: ${ZOA_VARIANTS.join("|")}` },
+  "max-slots": { kind: "int", default: 32, help: "ZOA bank bound (slots)" },
+  "max-bank-bytes": { kind: "int", help: "ZOA bank bound (bytes)" },
+  "bank-in": { kind: "string", help: "load a ZOA state (safetensors) before the stream" },
+  "bank-out": { kind: "string", help: "save the ZOA state after the stream" },
+  json: { kind: "bool", help: "print one JSON object {methods: {...}}" },
+  report: { kind: "string", help: "write a Markdown report" },
+  quiet: { kind: "bool", help: "no progress output" },
+  help: { kind: "bool", help: "show this help" },
+} satisfies FlagSpecs;
+
+export async function adaptCommand(argv: string[]): Promise<number> {
+  const f = parseFlags("adapt", argv, FLAGS);
+  if (f.help) {
+    console.log(helpText("adapt", "test-time adaptation over a continual corruption stream", FLAGS));
+    return 0;
+  }
+  const log = (m: string) => {
+    if (!f.quiet) process.stderr.write(`${m}\n`);
+  };
+  setBackend(f.backend ?? "auto");
+  const methods = (f.methods ?? f.method ?? "zoa").split(",").map((m) => m.trim()).filter(Boolean);
+  for (const m of methods) if (!availableMethods().includes(m as never)) throw new UsageError(`zoa adapt: unknown method '${m}' (available: ${availableMethods().join(", ")})`);
+  if (new Set(methods).size !== methods.length) throw new UsageError("zoa adapt: a method is listed twice");
+  const variant = f["zoa-variant"] as ZoaVariantName;
+  if (!ZOA_VARIANTS.includes(variant)) throw new UsageError(`zoa adapt: --zoa-variant must be one of ${ZOA_VARIANTS.join(", ")}`);
+  if (!f.stream === !f.data) throw new UsageError("zoa adapt: give exactly one of --stream DIR or --data FILE");
+  if (!f.calib) throw new UsageError("zoa adapt: --calib FILE is required (clean images for calibration and source statistics)");
+  const severity = f.severity ?? 5;
+  if (severity < 1 || severity > 5) throw new UsageError(`zoa adapt: --severity must be 1..5, got ${severity}`);
+  const corruptions = f.corruptions === "all" || !f.corruptions ? [...CORRUPTIONS] : f.corruptions.split(",");
+  for (const c of corruptions) if (!isCorruptionName(c)) throw new UsageError(`zoa adapt: unknown corruption '${c}' (valid: ${CORRUPTIONS.join(", ")})`);
+  if (f["bank-out"] && !methods.includes("zoa")) throw new UsageError("zoa adapt: --bank-out needs the zoa method");
+  if (f["bank-in"]) requireFile("adapt", "bank-in", f["bank-in"]);
+  let source: StreamSource;
+  let perDomain: number;
+  if (f.stream) {
+    if (!existsSync(f.stream) || !statSync(f.stream).isDirectory()) throw new UsageError(`zoa adapt: --stream ${f.stream}: no such directory`);
+    checkStreamDir(f.stream, severity, corruptions as CorruptionName[]);
+    source = { kind: "dir", dir: f.stream };
+    perDomain = readCifar(`${f.stream}/${corruptions[0]}-s${severity}.bin`).count;
+  } else {
+    const set = readCifar(requireFile("adapt", "data", f.data as string));
+    source = { kind: "clean", set, corruptSeed: f.seed ?? 0, corrupt: f.frost ? { frostDir: f.frost } : {} };
+    perDomain = set.count;
+  }
+
+  const prepared = prepareModel("adapt", f, log);
+  const predictor = { model: prepared.model, layers: prepared.layers };
+  log(`model ${f.model} (${prepared.label}); source statistics from ${f["source-n"]} clean images...`);
+  const calibSet = readCifar(requireFile("adapt", "calib", f.calib), f["source-n"]);
+  const sourceStats = sourceStatistics(predictor, calibSet, f["source-n"] ?? 1024);
+  const bits = prepared.quantized ? prepared.quantized.config.abits : null;
+  const adapters = methods.map((m) =>
+    createAdapter(m, {
+      predictor,
+      source: sourceStats,
+      bits,
+      seed: f.seed ?? 0,
+      zoaVariant: variant,
+      zoa: { maxSlots: f["max-slots"] ?? 32, maxBytes: f["max-bank-bytes"] },
+    }),
+  );
+  const zoa = adapters.find((a): a is Zoa => a instanceof Zoa);
+  if (f["bank-in"] && zoa) zoa.load(readAdapterState(f["bank-in"]));
+  const streamOpts = { severity, rounds: f.rounds ?? 1, batchSize: f.batch ?? 64, seed: f.seed ?? 0, limitPerDomain: f["limit-per-domain"], corruptions: corruptions as CorruptionName[] };
+  const total = streamLength(perDomain, streamOpts);
+  const perDomainBatches = total / (streamOpts.rounds * corruptions.length);
+  let bar: Progress | null = null;
+  let current = "";
+  const report: RunReport = runStream(adapters, continualStream(source, streamOpts), {
+    onBatch: (b, acc) => {
+      const key = `${b.round}|${b.domain}`;
+      if (key !== current) {
+        current = key;
+        bar = new Progress(`r${b.round + 1} ${b.domain.padEnd(17)}`, perDomainBatches, !f.quiet);
+      }
+      bar?.update(b.index + 1, Object.entries(acc).map(([k, v]) => `${k} ${v.toFixed(1)}`).join("  "));
+    },
+  });
+  if (f["bank-out"] && zoa) writeAdapterState(f["bank-out"], zoa.save());
+  const meta = { model: f.model, precision: prepared.label, severity, rounds: streamOpts.rounds, batch: streamOpts.batchSize, seed: streamOpts.seed, zoaVariant: variant, limitPerDomain: f["limit-per-domain"] ?? null, images: report.images };
+  if (f.report) writeOutput("adapt", "report", f.report, reportMarkdown(report, meta), [f.model as string, f.calib, ...(f.data ? [f.data] : [])]);
+  if (f.json) console.log(JSON.stringify({ ...meta, methods: stripCurves(report) }));
+  else console.log(reportTable(report, meta));
+  return 0;
+}
+
+/** The JSON keeps the contract fields and drops the per-batch curves (large). */
+function stripCurves(r: RunReport): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(r.methods).map(([k, m]) => [k, { ...m, curve: undefined }]));
+}

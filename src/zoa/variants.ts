@@ -1,0 +1,22 @@
+// ZOA configurations beyond the paper, each keeping exactly two forward passes per batch and no backprop.
+// `spec` is zoa-method.md as written; the others change only the optimiser side of the SPSA step.
+import type { ZoaConfig } from "./zoa.js";
+
+export const ZOA_VARIANTS = ["spec", "momentum"] as const;
+export type ZoaVariantName = (typeof ZOA_VARIANTS)[number];
+
+/** The default variant of `zoa adapt` (the best one measured; see the README's ZOA section). */
+export const DEFAULT_ZOA_VARIANT: ZoaVariantName = "spec";
+
+export function zoaVariantConfig(name: ZoaVariantName, spec: ZoaConfig): ZoaConfig {
+  switch (name) {
+    case "spec":
+      return spec;
+    case "momentum":
+      // Averages the SPSA estimates of successive batches (an EMA), which cuts the variance of a single
+      // two-pass estimate over hundreds of scalars, and allows a larger step.
+      return { ...spec, variant: "momentum", gradMomentum: 0.9, lr: spec.lr * 5 };
+    default:
+      return name satisfies never;
+  }
+}
