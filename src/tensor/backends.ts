@@ -1,6 +1,7 @@
 // The explicit list of backends (no registration by import side effects, style.md C4/A2), and the active one.
 // - reference: naive CPU loops, the oracle every other backend is tested against.
-// - cpu: the same kernels except packed GEMM matmul and im2col/direct conv (plain TypeScript).
+// - cpu: the same kernels except packed GEMM matmul, im2col/direct conv and blocked reductions (plain TypeScript).
+// - simd: the cpu kernels with GEMM and conv on WebAssembly SIMD128 code emitted by src/wasm (first when available).
 // - simd: matmul and conv2d on a WebAssembly SIMD128 GEMM emitted from TypeScript (kernels/simd), when available.
 import { type Backend, type KernelTable, tableBackend } from "./backend.js";
 import { conv2d, conv2dNaive } from "./kernels/cpu/conv.js";
@@ -9,7 +10,7 @@ import { matmul, matmulNaive } from "./kernels/cpu/matmul.js";
 import { concat, pad, permute, slice } from "./kernels/cpu/movement.js";
 import { batchNorm, layerNorm } from "./kernels/cpu/norm.js";
 import { adaptiveAvgPool2d, pool2d } from "./kernels/cpu/pool.js";
-import { argmax, reduce } from "./kernels/cpu/reduce.js";
+import { argmax, reduce, reduceNaive } from "./kernels/cpu/reduce.js";
 import { softmax } from "./kernels/cpu/softmax.js";
 import { simdKernels } from "./kernels/simd/index.js";
 
@@ -23,7 +24,7 @@ const referenceKernels: KernelTable = {
   layerNorm,
   batchNorm,
   softmax,
-  reduce,
+  reduce: reduceNaive,
   argmax,
   permute,
   slice,
@@ -34,20 +35,20 @@ const referenceKernels: KernelTable = {
 export const referenceBackend: Backend = tableBackend("reference", "CPU reference (naive loops)", referenceKernels);
 export const cpuBackend: Backend = tableBackend(
   "cpu",
-  "CPU, plain TypeScript (packed 4x8 GEMM, im2col conv)",
-  { ...referenceKernels, matmul, conv2d },
+  "CPU, plain TypeScript (packed 4x4 GEMM, im2col conv)",
+  { ...referenceKernels, matmul, conv2d, reduce },
 );
 
 const simd = simdKernels();
 /** Null where the engine has no WebAssembly SIMD128. */
 export const simdBackend: Backend | null = simd
-  ? tableBackend("simd", "CPU, WebAssembly SIMD128 kernels (emitted from TypeScript)", { ...referenceKernels, matmul, conv2d, ...simd })
+  ? tableBackend("simd", "CPU, WebAssembly SIMD128 kernels (emitted from TypeScript)", { ...referenceKernels, matmul, conv2d, reduce, ...simd })
   : null;
 
 /** Every backend, in order of preference for `auto`. */
 export const BACKENDS: readonly Backend[] = [...(simdBackend ? [simdBackend] : []), cpuBackend, referenceBackend];
 
-let active: Backend = cpuBackend;
+let active: Backend = BACKENDS[0];
 
 export function getBackend(): Backend {
   return active;

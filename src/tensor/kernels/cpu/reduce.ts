@@ -29,7 +29,67 @@ function walk(shape: readonly number[], strides: number[], f: (i: number, o: num
   }
 }
 
-export function reduce({ x }: KernelSpecs["reduce"]["inputs"], { op, axes, unbiased }: KernelSpecs["reduce"]["attrs"]): Tensor {
+/**
+ * When the kept axes form one contiguous block, x is viewed as [A, B, C] with B kept and A, C reduced
+ * (e.g. BatchNorm statistics: A = N, B = C, C = H*W), and plain nested loops replace the strided walk.
+ */
+function keptBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
+  const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  if (kept.length > 0 && kept[kept.length - 1] - kept[0] + 1 !== kept.length) return null;
+  const lo = kept.length ? kept[0] : shape.length;
+  const hi = kept.length ? kept[kept.length - 1] + 1 : shape.length;
+  const prod = (a: number, b: number) => shape.slice(a, b).reduce((p, d) => p * d, 1);
+  return [prod(0, lo), prod(lo, hi), prod(hi, shape.length)];
+}
+
+function reduceBlocked(x: Tensor, out: Tensor, op: KernelSpecs["reduce"]["attrs"]["op"], unbiased: boolean, [A, B, C]: [number, number, number]): void {
+  const src = x.data;
+  const n = A * C;
+  const acc = new Float64Array(B);
+  if (op === "max" || op === "min") acc.fill(op === "max" ? -Infinity : Infinity);
+  for (let a = 0; a < A; a++) {
+    for (let b = 0; b < B; b++) {
+      const base = (a * B + b) * C;
+      let s = acc[b];
+      if (op === "max") for (let c = 0; c < C; c++) s = src[base + c] > s || Number.isNaN(src[base + c]) ? src[base + c] : s;
+      else if (op === "min") for (let c = 0; c < C; c++) s = src[base + c] < s || Number.isNaN(src[base + c]) ? src[base + c] : s;
+      else for (let c = 0; c < C; c++) s += src[base + c];
+      acc[b] = s;
+    }
+  }
+  if (op !== "var") {
+    for (let b = 0; b < B; b++) out.data[b] = op === "mean" ? acc[b] / n : acc[b];
+    return;
+  }
+  for (let b = 0; b < B; b++) acc[b] /= n;
+  const ss = new Float64Array(B);
+  for (let a = 0; a < A; a++) {
+    for (let b = 0; b < B; b++) {
+      const base = (a * B + b) * C;
+      const m = acc[b];
+      let s = 0;
+      for (let c = 0; c < C; c++) {
+        const d = src[base + c] - m;
+        s += d * d;
+      }
+      ss[b] += s;
+    }
+  }
+  const div = unbiased ? n - 1 : n;
+  for (let b = 0; b < B; b++) out.data[b] = div > 0 ? ss[b] / div : NaN;
+}
+
+/** Fast path for a contiguous block of kept axes, else the reference walk. */
+export function reduce(inputs: KernelSpecs["reduce"]["inputs"], attrs: KernelSpecs["reduce"]["attrs"]): Tensor {
+  const block = keptBlock(inputs.x.shape, attrs.axes);
+  if (!block || inputs.x.size === 0) return reduceNaive(inputs, attrs);
+  const out = new Tensor(inputs.x.shape.map((d, i) => (attrs.axes.includes(i) ? 1 : d)));
+  reduceBlocked(inputs.x, out, attrs.op, attrs.unbiased, block);
+  return out;
+}
+
+/** Reference: every element walks to its output through strides that are 0 on reduced axes. */
+export function reduceNaive({ x }: KernelSpecs["reduce"]["inputs"], { op, axes, unbiased }: KernelSpecs["reduce"]["attrs"]): Tensor {
   const { outShape, strides } = outIndexStrides(x.shape, axes);
   const out = new Tensor(outShape);
   const n = axes.reduce((a, ax) => a * x.shape[ax], 1);
