@@ -95,8 +95,9 @@ export function conv2dSimd(inputs: Inputs, attrs: Attrs): Tensor {
         heap.set(x.data.subarray(from, from + img), xAt + b * img);
       }
       if (cols % NR !== 0) heap.fill(0, colAt + colSize - Kc * NR, colAt + colSize); // padding columns
+      const im2col = attrs.stride[1] === 1 && OW % 4 === 0 ? rt.im2colPacked4 : rt.im2colPacked;
       for (let b = 0; b < bn; b++) {
-        rt.im2colPacked((xAt + b * img) * 4, H * W * 4, Cg, kh, kw, OH, OW, attrs.stride[1], tabJ * 4, tabY * 4, colAt * 4, Kc * NR * 4, b * P);
+        im2col((xAt + b * img) * 4, H * W * 4, Cg, kh, kw, OH, OW, attrs.stride[1], tabJ * 4, tabY * 4, colAt * 4, Kc * NR * 4, b * P);
       }
       const groups = { width: P, stride: K * P };
       if (direct) {

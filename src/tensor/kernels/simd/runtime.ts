@@ -3,7 +3,7 @@
 // across calls; memory only grows (wasm memories cannot shrink).
 import { relaxedSimdSupported, simdSupported } from "../../../wasm/features.js";
 import { ModuleBuilder } from "../../../wasm/module.js";
-import { type Im2colFn, emitIm2colPacked } from "./conv_kernel.js";
+import { type Im2colFn, emitIm2colPacked, emitIm2colPacked4 } from "./conv_kernel.js";
 import { type GemmExports, MR, NR, type TileShape, addGemmFunctions } from "./gemm_kernel.js";
 
 export interface SimdRuntime {
@@ -13,6 +13,8 @@ export interface SimdRuntime {
   heapI32: Int32Array;
   gemm: GemmExports;
   im2colPacked: Im2colFn;
+  /** Stride 1, OW % 4 == 0, p0 % 4 == 0 only. */
+  im2colPacked4: Im2colFn;
 }
 
 const MEMORY_IMPORT = { module: "env", name: "memory" } as const;
@@ -24,6 +26,7 @@ export function emitSimdModule(tile: TileShape): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder().importMemory({ ...MEMORY_IMPORT, initial: 1 });
   addGemmFunctions(m, tile);
   m.addFunction(emitIm2colPacked(), "im2colPacked");
+  m.addFunction(emitIm2colPacked4(), "im2colPacked4");
   return m.build();
 }
 
@@ -47,6 +50,7 @@ export function getRuntime(): SimdRuntime {
       packTransB: fn("packTransB"),
     },
     im2colPacked: fn("im2colPacked"),
+    im2colPacked4: fn("im2colPacked4"),
   };
   return runtime;
 }
