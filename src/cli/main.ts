@@ -2,6 +2,7 @@
 import { UsageError } from "./args.js";
 import { isUserError } from "./common.js";
 import { adaptCommand } from "./adapt.js";
+import { corruptCommand } from "./corrupt.js";
 import { evalCommand } from "./eval.js";
 import { quantizeCommand } from "./quantize.js";
 
@@ -9,6 +10,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   eval: { run: evalCommand, summary: "top-1 of a checkpoint on a CIFAR-10 binary file (float or quantized)" },
+  corrupt: { run: corruptCommand, summary: "write the 15 corruptions of a CIFAR-10 file (CIFAR binary + manifest)" },
   adapt: { run: adaptCommand, summary: "test-time adaptation methods side by side on a continual corruption stream" },
   quantize: { run: quantizeCommand, summary: "post-training quantization to a safetensors file" },
 };
