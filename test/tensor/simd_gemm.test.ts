@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { conv2dNaive } from "../../src/tensor/kernels/cpu/conv.js";
 import { type MatView, gemmNaive } from "../../src/tensor/kernels/cpu/gemm.js";
 import { conv2dSimd } from "../../src/tensor/kernels/simd/conv.js";
-import { gemmSimd } from "../../src/tensor/kernels/simd/gemm.js";
+import { gemmSimd, reserveScratch } from "../../src/tensor/kernels/simd/gemm.js";
 import { simdBackend } from "../../src/tensor/backends.js";
 import { Rng, Tensor, conv2d, matmul, referenceBackend, withBackend } from "../../src/tensor/index.js";
 import { simdSupported } from "../../src/wasm/features.js";
@@ -133,6 +133,32 @@ describe("gemmSimd vs gemmNaive", () => {
     gemmSimd(2, 0, 2, av, bv, keep, 0, 2);
     expect(keep).toEqual(copy);
   });
+});
+
+describe("gemmSimd with an operand already in wasm memory", () => {
+  // reserveScratch(M, N, K) hands out memory past the workspace of an M x N x K GEMM; a view there is
+  // used in place by that GEMM; reserved for a smaller problem, it lies inside the workspace and is moved.
+  for (const [what, reserveN] of [["in place", 0], ["moved out of the workspace", 8]] as const) {
+    it(`uses it ${what}, also when the call has to grow the memory`, () => {
+      const rng = new Rng(4);
+      const M = 12;
+      const K = 30;
+      let N = 64; // grown until B's copy does not fit in the memory there is after the reservation
+      for (let len = reserveScratch(M, N, K, M * K).heap.length; N * K <= len; len = reserveScratch(M, N, K, M * K).heap.length) {
+        N = Math.ceil(len / K) + 8;
+      }
+      const { heap, offset } = reserveScratch(M, reserveN || N, K, M * K);
+      const a = randomData(M * K, rng);
+      const b = randomData(K * N, rng);
+      heap.set(a, offset);
+      const c1 = new Float32Array(M * N);
+      const c2 = new Float32Array(M * N);
+      gemmSimd(M, N, K, { data: heap, offset, rowStride: K, colStride: 1 }, { data: b, offset: 0, rowStride: N, colStride: 1 }, c1, 0, N);
+      gemmNaive(M, N, K, { data: a, offset: 0, rowStride: K, colStride: 1 }, { data: b, offset: 0, rowStride: N, colStride: 1 }, c2, 0, N);
+      expect(heap.buffer.byteLength).toBe(0); // grown: the old view is detached
+      expectClose(c1, c2, tol(K), `resident A, ${what}`);
+    });
+  }
 });
 
 describe("conv2dSimd vs conv2dNaive", () => {

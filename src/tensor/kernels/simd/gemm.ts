@@ -52,11 +52,41 @@ function span(v: MatView, rows: number, cols: number): number {
   return (rows - 1) * v.rowStride + (cols - 1) * v.colStride + 1;
 }
 
-/** Where a view lives: already in wasm memory, or copied there (-1 when its span is too sparse to copy). */
-function copyPlan(rt: SimdRuntime, v: MatView, rows: number, cols: number): number {
-  if (v.data.buffer === rt.memory.buffer) return 0;
+/** Elements to copy into wasm memory for a JS view (-1 when its span is too sparse to be worth copying). */
+function copyPlan(v: MatView, rows: number, cols: number): number {
   const s = span(v, rows, cols);
   return s >= 0 && s <= 2 * rows * cols + 1024 ? s : -1;
+}
+
+/**
+ * Makes operands resident in wasm memory. Views already there are used in place if they lie past the
+ * workspace (wsEnd); the others are copied (memcpy, strides kept) past `used` floats and past the
+ * in-place views, unless too sparse to be worth copying: those stay in JS and are packed from there.
+ */
+function makeResident(rt: SimdRuntime, wsEnd: number, used: number, ops: readonly (readonly [MatView | null, number, number])[]): (MatView | null)[] {
+  let end = used;
+  const inWasm = ops.map(([v]) => v !== null && v.data.buffer === rt.memory.buffer);
+  const inPlace = ops.map(([v], i) => v !== null && inWasm[i] && v.offset >= wsEnd);
+  ops.forEach(([v, rows, cols], i) => {
+    if (v && v.data.buffer.byteLength === 0) throw new Error("gemmSimd: operand buffer is detached (wasm memory grew after reserveScratch)");
+    if (v && inPlace[i]) end = Math.max(end, v.offset + span(v, rows, cols));
+  });
+  const spans = ops.map(([v, rows, cols], i) => (v && !inPlace[i] ? copyPlan(v, rows, cols) : 0));
+  const at = spans.map((s) => {
+    end = alignUp(end, ALIGN);
+    const here = end;
+    end += Math.max(s, 0);
+    return here;
+  });
+  const heap = ensureFloats(rt, end); // may grow: views into the old buffer are rebased on the new one
+  return ops.map(([v], i) => {
+    if (!v) return null;
+    if (inPlace[i]) return { ...v, data: heap };
+    const src = inWasm[i] ? heap : v.data; // a view inside the workspace is moved out of it first
+    if (spans[i] < 0) return inWasm[i] ? { ...v, data: heap } : v;
+    heap.set(src.subarray(v.offset, v.offset + spans[i]), at[i]);
+    return { data: heap, offset: at[i], rowStride: v.rowStride, colStride: v.colStride };
+  });
 }
 
 /**
@@ -124,6 +154,10 @@ export interface PackedB {
   packedOffset: number;
 }
 
+function isPackedB(b: MatView | PackedB): b is PackedB {
+  return "packedOffset" in b;
+}
+
 /** Floats of a PackedB for a K x N operand. */
 export function packedBSize(K: number, N: number): number {
   return alignUp(N, NR) * K;
@@ -163,30 +197,14 @@ export function gemmSimdGrouped(
     return;
   }
   const rt = getRuntime();
-  const packedB = "packedOffset" in b ? b.packedOffset : -1;
-  const bv: MatView = "packedOffset" in b ? { data: rt.heap, offset: 0, rowStride: 0, colStride: 0 } : b;
-  for (const v of [a, bv]) {
-    if (v.data.buffer.byteLength === 0) throw new Error("gemmSimd: operand buffer is detached (wasm memory grew after reserveScratch)");
-  }
-  // Operands not yet in wasm memory are copied after the workspace and any resident operand.
   const ws = workspace(M, N, K);
-  let end = Math.max(ws.end, packedB + packedBSize(K, N));
-  for (const [v, rows, cols] of [[a, M, K], [bv, K, N]] as const) {
-    if (v.data.buffer === rt.memory.buffer) end = Math.max(end, v.offset + span(v, rows, cols));
-  }
-  const aSpan = copyPlan(rt, a, M, K);
-  const bSpan = copyPlan(rt, bv, K, N);
-  const aAt = alignUp(end, ALIGN);
-  const bAt = alignUp(aAt + Math.max(aSpan, 0), ALIGN);
-  let heap = ensureFloats(rt, bAt + Math.max(bSpan, 0));
-  const resident = (v: MatView, s: number, at: number): MatView => {
-    if (v.data.buffer === rt.memory.buffer) return { ...v, data: heap };
-    if (s < 0) return v; // packed from JS by packLoop
-    heap.set(v.data.subarray(v.offset, v.offset + s), at);
-    return { data: heap, offset: at, rowStride: v.rowStride, colStride: v.colStride };
-  };
-  const ra = resident(a, aSpan, aAt);
-  const rb = resident(bv, bSpan, bAt);
+  const packed = isPackedB(b) ? b : null;
+  const used = packed ? Math.max(ws.end, packed.packedOffset + packedBSize(K, N)) : ws.end;
+  const [ra, rb] = makeResident(rt, ws.end, used, [
+    [a, M, K],
+    [isPackedB(b) ? null : b, K, N],
+  ]);
+  if (!ra) throw new Error("unreachable: A is always an operand");
   const { block, packContigA, packTransA, packContigB, packTransB } = rt.gemm;
   for (let m0 = 0; m0 < M; m0 += M_CHUNK) {
     const mm = Math.min(M_CHUNK, M - m0);
@@ -197,11 +215,11 @@ export function gemmSimdGrouped(
         const kc = Math.min(KC, K - pc);
         let bAddr = ws.b;
         let bStride = kc * NR;
-        if (packedB >= 0) {
-          bAddr = packedB + (jc / NR) * K * NR + pc * NR;
-          bStride = K * NR;
-        } else {
+        if (rb) {
           pack(rt, rb, rb.colStride, rb.rowStride, jc, nc, pc, kc, NR, ws.b, packContigB, packTransB);
+        } else if (packed) {
+          bAddr = packed.packedOffset + (jc / NR) * K * NR + pc * NR;
+          bStride = K * NR;
         }
         for (let ic = 0; ic < mm; ic += MC) {
           const mc = Math.min(MC, mm - ic);
@@ -210,8 +228,7 @@ export function gemmSimdGrouped(
           block(ws.a * 4, bAddr * 4, bStride * 4, cAddr, ldcw * 4, Math.ceil(mc / MR), Math.ceil(nc / NR), kc, pc > 0 ? 1 : 0);
         }
       }
-      heap = rt.heap;
-      copyOut(heap, ws.c, ldcw, mm, jc, nc, c, cOff + m0 * ldc, ldc, accumulate, groups);
+      copyOut(rt.heap, ws.c, ldcw, mm, jc, nc, c, cOff + m0 * ldc, ldc, accumulate, groups);
     }
   }
 }
