@@ -1,6 +1,8 @@
 // The method registry used by `zoa adapt` and `zoa demo`: names -> adapter factories.
 import type { Adapter, Predictor } from "./adapter.js";
 import { NoAdapt, NormAdapt } from "./baselines.js";
+import { Foa } from "./foa.js";
+import { T3A } from "./t3a.js";
 import type { SourceStats } from "./features.js";
 import { type ZoaConfig, Zoa, zoaSpecConfig } from "./zoa.js";
 import { zoaVariantConfig, ZOA_VARIANTS, type ZoaVariantName } from "./variants.js";
@@ -24,6 +26,8 @@ type Factory = (ctx: MethodContext) => Adapter;
 const FACTORIES: Partial<Record<MethodName, Factory>> = {
   none: (ctx) => new NoAdapt(ctx.predictor),
   norm: (ctx) => new NormAdapt(ctx.predictor),
+  t3a: (ctx) => new T3A(ctx.predictor),
+  foa: (ctx) => new Foa(ctx.predictor, ctx.source, { seed: ctx.seed }),
   zoa: (ctx) => new Zoa(ctx.predictor, ctx.source, zoaVariantConfig(ctx.zoaVariant, zoaSpecConfig(ctx.predictor.model, ctx.bits, { seed: ctx.seed, ...ctx.zoa }))),
 };
 
