@@ -1,10 +1,13 @@
 // 2-D convolution (NCHW, as PyTorch) lowered onto the SIMD GEMM, tested against conv2dNaive.
 // N=batch C=in channels H,W=in spatial K=out channels kh,kw=kernel OH,OW=out spatial G=groups P=OH*OW
 //   x: [N, C, H, W]   w: [K, C/G, kh, kw]   bias: [K]   out: [N, K, OH, OW]
-// Per group g and batch of nb images: out[n, g*Kg:(g+1)*Kg, :] = w_g [Kg, Kc] x col [Kc, nb*P], Kc = C/G*kh*kw,
-// where col is the im2col matrix of nb images side by side, written by the emitted im2col (conv_kernel.ts)
-// straight into wasm memory in the GEMM's packed B layout (PackedB), so it is neither copied nor repacked. Small feature maps are batched (nb*P >= COLS_TARGET)
-// so each GEMM has enough columns; the GEMM scatters its column groups to the images' outputs.
+// Per group g and batch of nb images: out[n, g*Kg:(g+1)*Kg, :] = w_g [Kg, Kc] x col [Kc, nb*P],
+// Kc = C/G*kh*kw, where col holds the im2col matrices of nb images side by side. Small feature maps are
+// batched (nb*P >= COLS_TARGET) so each GEMM has enough columns and packs w_g once for nb images.
+// col is written by the emitted im2col (conv_kernel.ts) straight into wasm memory in the GEMM's packed B
+// layout (PackedB): never copied, never repacked. When whole tiles fit each image (P % NR == 0 and
+// Kg % MR == 0, as in ResNets) the GEMM writes the out chunk [nb, K, P] in wasm memory, bias preloaded,
+// and one set() copies it out; otherwise the GEMM scatters its columns to the images' outputs.
 // Depthwise convs (one input channel per group) run as the direct loops of the cpu kernel.
 import type { KernelSpecs } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
@@ -19,6 +22,10 @@ type Attrs = KernelSpecs["conv2d"]["attrs"];
 const COLS_TARGET = 1024; // GEMM columns per call when batching images with small feature maps
 
 const perImage = conv2dWithGemm(gemmSimd);
+
+function align16(n: number): number {
+  return Math.ceil(n / 16) * 16;
+}
 
 /**
  * Writes the im2col tables of conv_kernel.ts at heapI32[at...]: tabJ (3 ints per kernel column) then
@@ -73,14 +80,16 @@ export function conv2dSimd(inputs: Inputs, attrs: Attrs): Tensor {
     const cols = bn * P;
     // wasm memory: [C chunk, w (direct only) | im2col tables | col packed for the GEMM | x of group g];
     // x is dead once col is built (the fallback GEMM copies w_g over it)
-    const chunk = bn * K * P;
+    // (each region 64-byte aligned, so the v128 accesses to col and C are aligned)
+    const chunk = direct ? align16(bn * K * P) : 0;
+    const wSize = direct ? align16(K * Kc) : 0;
     const colSize = packedBSize(Kc, cols);
     const xSize = slack + bn * img + slack;
-    const front = (direct ? chunk + K * Kc : 0) + Math.ceil(tables / 16) * 16;
+    const front = chunk + wSize + align16(tables);
     const { heap, offset } = reserveScratch(Kg, cols, Kc, front + colSize + Math.max(xSize, Kg * Kc + 32));
     const cAt = offset;
     const wAt = offset + chunk;
-    const tabAt = offset + (direct ? chunk + K * Kc : 0);
+    const tabAt = wAt + wSize;
     const colAt = offset + front;
     const xAt = colAt + colSize + slack;
     if (direct) {
@@ -117,7 +126,7 @@ export function conv2dSimd(inputs: Inputs, attrs: Attrs): Tensor {
       const wg = { data: w.data, offset: g * Kg * Kc, rowStride: Kc, colStride: 1 };
       gemmSimdGrouped(Kg, cols, Kc, wg, { packedOffset: colAt }, o, outOff, P, bias !== null, groups);
     }
-    if (direct) o.set(heap.subarray(cAt, cAt + chunk), n0 * K * P);
+    if (direct) o.set(heap.subarray(cAt, cAt + bn * K * P), n0 * K * P);
   }
   return out;
 }

@@ -4,10 +4,13 @@
 //   copy A and B into wasm memory (memcpy; strided views keep their strides there)
 //   for jc (NC columns): for pc (KC depth): pack B[pc:pc+kc, jc:jc+nc] into NR-wide panels
 //     for ic (MC rows): pack A[ic:ic+mc, pc:pc+kc] into MR-tall panels
-//       block(): for jr: for ir: MR x NR register tile over kc            (all emitted: gemm_kernel.ts)
+//       block(): for jr: for ir: MR x NR register tile over kc
 //   copy (or add) the C block out of wasm memory into the caller's C
-// Edge panels are zero-padded, so the kernel only computes full tiles, into a padded C block. All
-// arithmetic is float32 (the reference accumulates in float64); the test states the tolerance.
+// The packers (v128 copies, or 4x4 shuffle transposes when k is the contiguous dim) and block() are
+// emitted (gemm_kernel.ts). Edge panels are zero-padded, so block() only computes full tiles, into a
+// padded C block. conv2d builds B in wasm memory already packed (PackedB) and, via gemmPackedInto, has
+// C written straight into its output layout there. All arithmetic is float32 (the reference
+// accumulates in float64); the test states the tolerance.
 // M, N = rows, cols of C; K = contracted dim. MR, NR = register tile; MC, KC, NC = cache blocks.
 import type { MatView } from "../cpu/gemm.js";
 import { MR, NR, type PackFn } from "./gemm_kernel.js";
@@ -36,9 +39,10 @@ function workspace(M: number, N: number, K: number): { a: number; b: number; c: 
 }
 
 /**
- * Scratch space in wasm memory for callers that build an operand there (conv's im2col): reserves
- * `floats` floats after the workspace of an (M, N, K) GEMM and returns the heap and the scratch offset.
- * A view into it passed to gemmSimd(M, N, K, ...) is used in place; it stays valid until the next reservation.
+ * Scratch space in wasm memory for callers that build operands there (conv's im2col): reserves `floats`
+ * floats past the workspace of an (M, N, K) GEMM and returns the heap view and the scratch offset. Views
+ * into it passed to a GEMM of that size are used in place. The heap view is detached if the memory grows
+ * (by a later reservation, or a GEMM whose copies do not fit).
  */
 export function reserveScratch(M: number, N: number, K: number, floats: number): { heap: Float32Array; offset: number } {
   const rt = getRuntime();
