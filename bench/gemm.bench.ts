@@ -16,6 +16,9 @@ export interface Row {
   naive: number | null;
   packed: number;
   simd: number | null;
+  /** Best run's GFLOP/s (the least disturbed by other processes on a shared machine). */
+  packedBest: number;
+  simdBest: number | null;
 }
 
 const SHAPES: readonly { name: string; M: number; N: number; K: number }[] = [
@@ -29,8 +32,9 @@ const SHAPES: readonly { name: string; M: number; N: number; K: number }[] = [
 ];
 
 const NAIVE_MAX_FLOP = 1e8; // skip the naive loop above this (it runs at ~1 GFLOP/s)
-const MIN_RUNS = 7;
-const MIN_SAMPLE_MS = 20; // repeat the call within one timed run until it lasts this long
+const RUNS = 15;
+const MIN_SAMPLE_MS = 10; // repeat the call within one timed run until it lasts this long
+const WARMUP_MS = 300;
 
 function randomView(rows: number, cols: number, seed: number): MatView {
   const data = new Float32Array(rows * cols);
@@ -48,14 +52,16 @@ function median(xs: number[]): number {
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-/** Median GFLOP/s of gemm on (M, N, K). */
-function measure(gemm: Gemm, M: number, N: number, K: number): number {
+/** Median and best GFLOP/s of gemm on (M, N, K). */
+function measure(gemm: Gemm, M: number, N: number, K: number): { median: number; best: number } {
   const a = randomView(M, K, 1);
   const b = randomView(K, N, 2);
   const c = new Float32Array(M * N);
   const flop = 2 * M * N * K;
   const call = (): void => gemm(M, N, K, a, b, c, 0, N);
-  // warm-up (also lets V8 tier the wasm up from Liftoff to TurboFan) and choose repetitions per run
+  // warm-up: at least WARMUP_MS of calls (V8 first runs wasm on its baseline compiler, Liftoff, and
+  // tiers hot functions up to TurboFan in the background), then choose the repetitions per run
+  for (const t0 = performance.now(); performance.now() - t0 < WARMUP_MS; ) call();
   let reps = 1;
   for (;;) {
     const t0 = performance.now();
@@ -65,21 +71,23 @@ function measure(gemm: Gemm, M: number, N: number, K: number): number {
     reps = Math.max(reps * 2, Math.ceil((reps * MIN_SAMPLE_MS) / Math.max(dt, 1e-3)));
   }
   const rates: number[] = [];
-  for (let run = 0; run < MIN_RUNS; run++) {
+  for (let run = 0; run < RUNS; run++) {
     const t0 = performance.now();
     for (let r = 0; r < reps; r++) call();
     const dt = (performance.now() - t0) / 1000;
     rates.push((flop * reps) / dt / 1e9);
   }
-  return median(rates);
+  return { median: median(rates), best: Math.max(...rates) };
 }
 
 export async function benchGemm(): Promise<Row[]> {
   const rows: Row[] = [];
   const simd = simdSupported();
   for (const { name, M, N, K } of SHAPES) {
-    const naive = 2 * M * N * K <= NAIVE_MAX_FLOP ? measure(gemmNaive, M, N, K) : null;
-    rows.push({ name, M, N, K, naive, packed: measure(gemmPacked, M, N, K), simd: simd ? measure(gemmSimd, M, N, K) : null });
+    const naive = 2 * M * N * K <= NAIVE_MAX_FLOP ? measure(gemmNaive, M, N, K).median : null;
+    const packed = measure(gemmPacked, M, N, K);
+    const s = simd ? measure(gemmSimd, M, N, K) : null;
+    rows.push({ name, M, N, K, naive, packed: packed.median, simd: s?.median ?? null, packedBest: packed.best, simdBest: s?.best ?? null });
   }
   return rows;
 }
@@ -92,13 +100,14 @@ async function main(): Promise<void> {
   console.log(`machine: ${os.cpus()[0]?.model ?? "unknown"} (${os.cpus().length} cpus), node ${process.version}`);
   console.log(`wasm SIMD128: ${simdSupported()}, relaxed SIMD (f32x4.relaxed_madd): ${relaxedSimdSupported()}; single thread`);
   const rows = await benchGemm();
-  console.log("GFLOP/s (median)");
-  console.log(["shape".padEnd(24), "M x N x K".padEnd(16), "naive".padStart(7), "packed".padStart(7), "simd".padStart(7), "simd/packed".padStart(12)].join(" "));
+  console.log(`GFLOP/s: median of ${RUNS} runs (best run in parentheses)`);
+  const head = ["shape".padEnd(22), "M x N x K".padEnd(13), "naive".padStart(6), "packed".padStart(13), "simd".padStart(13), "simd/packed".padStart(11)];
+  console.log(head.join(" "));
   for (const r of rows) {
     const ratio = r.simd === null ? "-" : `${(r.simd / r.packed).toFixed(1)}x`;
-    console.log(
-      [r.name.padEnd(24), `${r.M}x${r.N}x${r.K}`.padEnd(16), fmt(r.naive).padStart(7), fmt(r.packed).padStart(7), fmt(r.simd).padStart(7), ratio.padStart(12)].join(" "),
-    );
+    const packed = `${fmt(r.packed)} (${fmt(r.packedBest)})`;
+    const simd = `${fmt(r.simd)} (${fmt(r.simdBest)})`;
+    console.log([r.name.padEnd(22), `${r.M}x${r.N}x${r.K}`.padEnd(13), fmt(r.naive).padStart(6), packed.padStart(13), simd.padStart(13), ratio.padStart(11)].join(" "));
   }
 }
 

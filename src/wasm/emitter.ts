@@ -165,7 +165,7 @@ export class FunctionBuilder {
         this.code.push(0x00);
         break;
       case "i32":
-        this.code.push(...sleb128(a[0] as number | 0));
+        this.code.push(...sleb128((a[0] as number) | 0)); // i32 wraps: 0xffffffff is -1
         break;
       case "f32":
         this.code.push(...f32Bytes(a[0] as number));

@@ -106,6 +106,16 @@ describe("instruction encoding (spec §5.4)", () => {
     expect(() => g.br(closed)).toThrow(/enclosing/);
   });
 
+  it("wraps i32 constants to 32 bits", () => {
+    const f = new FunctionBuilder([], ["i32"]);
+    f.i32(0xffffffff);
+    const m = new ModuleBuilder();
+    m.addFunction(f, "k");
+    expect(f.finish()).toEqual([0x00, 0x41, 0x7f, 0x0b]); // i32.const -1
+    const k = new WebAssembly.Instance(new WebAssembly.Module(m.build())).exports.k as () => number;
+    expect(k()).toBe(-1);
+  });
+
   it("encodes float constants as little-endian IEEE 754", () => {
     expect(f32Bytes(1)).toEqual([0x00, 0x00, 0x80, 0x3f]);
     expect(f32Bytes(-2.5)).toEqual([0x00, 0x00, 0x20, 0xc0]);
