@@ -2,7 +2,7 @@
 // `spec` is zoa-method.md as written; the others change only the optimiser side of the SPSA step.
 import type { ZoaConfig } from "./zoa.js";
 
-export const ZOA_VARIANTS = ["spec", "momentum"] as const;
+export const ZOA_VARIANTS = ["spec", "momentum", "grouped", "sign"] as const;
 export type ZoaVariantName = (typeof ZOA_VARIANTS)[number];
 
 /** The default variant of `zoa adapt` (the best one measured; see the README's ZOA section). */
@@ -16,6 +16,14 @@ export function zoaVariantConfig(name: ZoaVariantName, spec: ZoaConfig): ZoaConf
       // Averages the SPSA estimates of successive batches (an EMA), which cuts the variance of a single
       // two-pass estimate over hundreds of scalars, and allows a larger step.
       return { ...spec, variant: "momentum", gradMomentum: 0.9, lr: spec.lr * 5 };
+    case "grouped":
+      // Momentum plus fewer perturbation coordinates: 8 channels of a layer's weight (or bias) move together,
+      // so one estimate covers 8x fewer directions (lower variance per coordinate).
+      return { ...spec, variant: "grouped", gradMomentum: 0.9, groupSize: 8, lr: spec.lr * 5 };
+    case "sign":
+      // ZO-signSGD with momentum: steps of fixed size in the sign of the averaged estimate (robust to the
+      // heavy-tailed noise of (L1 - L2) / (c u)).
+      return { ...spec, variant: "sign", gradMomentum: 0.9, signStep: true, lr: 2e-4 };
     default:
       return name satisfies never;
   }

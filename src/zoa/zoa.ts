@@ -16,7 +16,7 @@ import { batchRng, segmentedUniform } from "./perturb.js";
 import { ShiftDetector } from "./shift_detector.js";
 import { bankFromState, bankToState } from "./zoa_state.js";
 
-export type ZoaVariant = "spec" | "momentum";
+export type ZoaVariant = string;
 
 export interface ZoaConfig {
   variant: ZoaVariant;
@@ -41,8 +41,12 @@ export interface ZoaConfig {
   activationShift: boolean;
   /** EMA factor of the activation-shift history (old weight). */
   shiftMomentum: number;
-  /** momentum variant: EMA of SPSA gradient estimates across batches (0 = spec). */
+  /** EMA of the SPSA estimates across batches (0 = spec: each batch's estimate alone). */
   gradMomentum: number;
+  /** Channels of a norm layer's weight (or bias) sharing one perturbation coordinate (1 = spec). */
+  groupSize: number;
+  /** Step with the sign of the (averaged) estimate instead of its value (ZO-signSGD). */
+  signStep: boolean;
   seed: number;
 }
 
@@ -65,6 +69,8 @@ export function zoaSpecConfig(model: Classifier, bits: number | null, over: Part
     activationShift: true,
     shiftMomentum: 0.9,
     gradMomentum: 0,
+    groupSize: 1,
+    signStep: false,
     seed: 0,
     ...over,
   };
@@ -133,21 +139,18 @@ export class Zoa implements Adapter {
     const prediction =
       cfg.activationShift && this.hist ? this.counter.head(shiftFeatures(clean.features.final, this.source.finalMean, this.hist)) : clean.logits;
 
-    // 2. Perturbed pass.
+    // 2. Perturbed pass. Coordinates: alpha (when N >= 1), then one per channel group of every layer's weight
+    // and bias (groupSize 1: one per scalar, the spec).
     const rng = batchRng(cfg.seed, b);
     const withAlpha = this.bank.slots.length >= 1;
     const nAlpha = withAlpha ? this.bank.alpha.length : 0;
-    const u = segmentedUniform(rng, nAlpha + this.bank.tildeSize);
+    const groups = this.groupIndex();
+    const u = segmentedUniform(rng, nAlpha + groups.count);
     const alphaStep = withAlpha ? Array.from(u.subarray(0, nAlpha), (v) => cfg.cAlpha * v) : null;
-    const tildeStep: Float32Array[] = [];
-    let off = nAlpha;
-    for (const t of this.bank.tilde) {
-      tildeStep.push(Float32Array.from(u.subarray(off, off + t.length), (v) => cfg.c * v));
-      off += t.length;
-    }
+    const tildeStep = groups.of.map((g) => Float32Array.from(g, (k) => cfg.c * u[nAlpha + k]));
     const l1 = this.loss(this.pass(x, tildeStep, alphaStep));
 
-    // 3. SPSA estimate and update.
+    // 3. SPSA estimate g_i = (L1 - L2) / (c_i u_i) and the update.
     const diff = l1 - l2;
     if (Number.isFinite(diff)) {
       if (withAlpha) {
@@ -159,19 +162,20 @@ export class Zoa implements Adapter {
           this.bank.alpha[j] = Math.fround(a - cfg.alphaLr * Math.sign(g) - cfg.alphaLr * cfg.alphaDecay * a);
         }
       }
-      const n = this.bank.tildeSize;
-      if (cfg.gradMomentum > 0 && (!this.momentum || this.momentum.length !== n)) this.momentum = new Float32Array(n);
-      let i = 0;
-      for (const t of this.bank.tilde) {
-        for (let k = 0; k < t.length; k++, i++) {
-          let g = diff / (cfg.c * u[nAlpha + i]);
-          if (this.momentum) {
-            this.momentum[i] = cfg.gradMomentum * this.momentum[i] + (1 - cfg.gradMomentum) * g;
-            g = this.momentum[i];
-          }
-          t[k] -= cfg.lr * (g + cfg.weightDecay * t[k]);
+      const grad = new Float32Array(groups.count);
+      for (let k = 0; k < groups.count; k++) grad[k] = diff / (cfg.c * u[nAlpha + k]);
+      if (cfg.gradMomentum > 0) {
+        if (!this.momentum || this.momentum.length !== groups.count) this.momentum = new Float32Array(groups.count);
+        for (let k = 0; k < groups.count; k++) {
+          this.momentum[k] = cfg.gradMomentum * this.momentum[k] + (1 - cfg.gradMomentum) * grad[k];
+          grad[k] = this.momentum[k];
         }
       }
+      if (cfg.signStep) for (let k = 0; k < groups.count; k++) grad[k] = Math.sign(grad[k]);
+      this.bank.tilde.forEach((t, l) => {
+        const of = groups.of[l];
+        for (let i = 0; i < t.length; i++) t[i] -= cfg.lr * (grad[of[i]] + cfg.weightDecay * t[i]);
+      });
     }
 
     // 4. Activation-shift history from the clean pass's head input.
@@ -181,6 +185,25 @@ export class Zoa implements Adapter {
       else for (let d = 0; d < m.length; d++) this.hist[d] = cfg.shiftMomentum * this.hist[d] + (1 - cfg.shiftMomentum) * m[d];
     }
     return prediction;
+  }
+
+  private groupsCache: { of: Int32Array[]; count: number } | null = null;
+
+  /** For every thetaTilde scalar, the index of its perturbation coordinate (weight and bias grouped apart). */
+  private groupIndex(): { of: Int32Array[]; count: number } {
+    if (this.groupsCache) return this.groupsCache;
+    const G = Math.max(1, this.config.groupSize);
+    let count = 0;
+    const of = this.bank.layers.map((layer) => {
+      const C = layer.channels;
+      const idx = new Int32Array(2 * C);
+      const perHalf = Math.ceil(C / G);
+      for (let h = 0; h < 2; h++) for (let c = 0; c < C; c++) idx[h * C + c] = count + h * perHalf + Math.floor(c / G);
+      count += 2 * perHalf;
+      return idx;
+    });
+    this.groupsCache = { of, count };
+    return this.groupsCache;
   }
 
   reset(): void {
