@@ -58,6 +58,8 @@ export function unary({ x }: KernelSpecs["unary"]["inputs"], { op }: KernelSpecs
   const src = x.data;
   if (op === "relu") {
     for (let i = 0; i < src.length; i++) out[i] = src[i] > 0 ? src[i] : 0;
+  } else if (op === "gelu") {
+    for (let i = 0; i < src.length; i++) out[i] = gelu(src[i]);
   } else {
     const f = unaryFn(op);
     for (let i = 0; i < src.length; i++) out[i] = f(src[i]);
@@ -77,14 +79,67 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
   return res;
 }
 
+/**
+ * o[i] = a[i % aLen] op b[i % bLen], with the op switched outside the loop so each loop is monomorphic.
+ * Covers same-shape, scalar and trailing-block broadcasts (a bias over rows, a position embedding over a batch).
+ */
+function binaryTiled(op: BinaryOp, ad: Float32Array, bd: Float32Array, o: Float32Array): void {
+  const n = o.length;
+  const la = ad.length;
+  const lb = bd.length;
+  switch (op) {
+    case "add":
+      for (let i = 0, ia = 0, ib = 0; i < n; i++) {
+        o[i] = ad[ia] + bd[ib];
+        if (++ia === la) ia = 0;
+        if (++ib === lb) ib = 0;
+      }
+      return;
+    case "sub":
+      for (let i = 0, ia = 0, ib = 0; i < n; i++) {
+        o[i] = ad[ia] - bd[ib];
+        if (++ia === la) ia = 0;
+        if (++ib === lb) ib = 0;
+      }
+      return;
+    case "mul":
+      for (let i = 0, ia = 0, ib = 0; i < n; i++) {
+        o[i] = ad[ia] * bd[ib];
+        if (++ia === la) ia = 0;
+        if (++ib === lb) ib = 0;
+      }
+      return;
+    default: {
+      const f = binaryFn(op);
+      for (let i = 0, ia = 0, ib = 0; i < n; i++) {
+        o[i] = f(ad[ia], bd[ib]);
+        if (++ia === la) ia = 0;
+        if (++ib === lb) ib = 0;
+      }
+    }
+  }
+}
+
+/** True when `shape` broadcast to `outShape` is a plain repetition of its data (it differs only by leading 1s). */
+function tilesTrailing(shape: readonly number[], outShape: readonly number[]): boolean {
+  let i = shape.length - 1;
+  let o = outShape.length - 1;
+  while (i >= 0 && o >= 0 && shape[i] === outShape[o]) {
+    i--;
+    o--;
+  }
+  for (; i >= 0; i--) if (shape[i] !== 1) return false;
+  return true;
+}
+
 export function binary({ a, b }: KernelSpecs["binary"]["inputs"], { op, outShape }: KernelSpecs["binary"]["attrs"]): Tensor {
   const out = new Tensor(outShape);
   const o = out.data;
   const f = binaryFn(op);
   const ad = a.data;
   const bd = b.data;
-  if (a.size === o.length && b.size === o.length) {
-    for (let i = 0; i < o.length; i++) o[i] = f(ad[i], bd[i]);
+  if (o.length > 0 && ad.length > 0 && bd.length > 0 && tilesTrailing(a.shape, outShape) && tilesTrailing(b.shape, outShape)) {
+    binaryTiled(op, ad, bd, o);
     return out;
   }
   if (o.length === 0) return out;

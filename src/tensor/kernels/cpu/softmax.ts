@@ -3,6 +3,8 @@
 import type { KernelSpecs } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
 
+let scratch = new Float64Array(0);
+
 export function softmax({ x }: KernelSpecs["softmax"]["inputs"], { axis, log }: KernelSpecs["softmax"]["attrs"]): Tensor {
   const D = x.shape[axis];
   let inner = 1;
@@ -17,12 +19,19 @@ export function softmax({ x }: KernelSpecs["softmax"]["inputs"], { axis, log }: 
       let max = -Infinity;
       for (let i = 0; i < D; i++) max = Math.max(max, src[base + i * inner]);
       let sum = 0;
-      for (let i = 0; i < D; i++) sum += Math.exp(src[base + i * inner] - max);
       if (log) {
+        for (let i = 0; i < D; i++) sum += Math.exp(src[base + i * inner] - max);
         const lse = Math.log(sum);
         for (let i = 0; i < D; i++) o[base + i * inner] = src[base + i * inner] - max - lse;
       } else {
-        for (let i = 0; i < D; i++) o[base + i * inner] = Math.exp(src[base + i * inner] - max) / sum;
+        // exp once into a float64 scratch, then normalise.
+        if (scratch.length < D) scratch = new Float64Array(D);
+        for (let i = 0; i < D; i++) {
+          const e = Math.exp(src[base + i * inner] - max);
+          scratch[i] = e;
+          sum += e;
+        }
+        for (let i = 0; i < D; i++) o[base + i * inner] = scratch[i] / sum;
       }
     }
   }
