@@ -130,6 +130,7 @@ export const OPS = {
   "i32x4.splat": { prefix: 0xfd, code: 0x11, imm: "none" },
   "f32x4.splat": { prefix: 0xfd, code: 0x13, imm: "none" },
   "f64x2.splat": { prefix: 0xfd, code: 0x14, imm: "none" },
+  "i16x8.replace_lane": { prefix: 0xfd, code: 0x1a, imm: "lane" },
   "i32x4.extract_lane": { prefix: 0xfd, code: 0x1b, imm: "lane" },
   "i32x4.replace_lane": { prefix: 0xfd, code: 0x1c, imm: "lane" },
   "f32x4.extract_lane": { prefix: 0xfd, code: 0x1f, imm: "lane" },
@@ -148,6 +149,11 @@ export const OPS = {
   "v128.or": { prefix: 0xfd, code: 0x50, imm: "none" },
   "v128.xor": { prefix: 0xfd, code: 0x51, imm: "none" },
   "v128.bitselect": { prefix: 0xfd, code: 0x52, imm: "none" },
+  // vector: i16x8 arithmetic
+  "i16x8.extend_low_i8x16_s": { prefix: 0xfd, code: 0x87, imm: "none" },
+  "i16x8.extend_low_i8x16_u": { prefix: 0xfd, code: 0x89, imm: "none" },
+  "i16x8.add": { prefix: 0xfd, code: 0x8e, imm: "none" },
+  "i16x8.sub": { prefix: 0xfd, code: 0x91, imm: "none" },
   // vector: i32x4 arithmetic
   "i32x4.shl": { prefix: 0xfd, code: 0xab, imm: "none" },
   "i32x4.shr_s": { prefix: 0xfd, code: 0xac, imm: "none" },

@@ -1,0 +1,27 @@
+// The integer kernels on WebAssembly SIMD128 (GEMM, conv via fused im2col packing, batched GEMM for attention),
+// emitted from TypeScript at first use (src/wasm). Bit-exact with the reference loops of kernels/cpu, so a caller
+// may swap them in wherever the engine has SIMD128; null where it does not.
+import { simdSupported } from "../../../wasm/features.js";
+import type { qconv2dFast } from "../cpu/qconv2d.js";
+import type { qbmmFast, qgemmFast } from "../cpu/qgemm.js";
+import { qconv2dSimd } from "./qconv2d.js";
+import { qbmmSimd, qgemmSimd } from "./qgemm.js";
+
+export { qconv2dSimd } from "./qconv2d.js";
+export { qbmmSimd, qgemmSimd } from "./qgemm.js";
+
+/** The integer kernel set: same signatures and results as qgemmFast / qconv2dFast / qbmmFast. */
+export interface QKernels {
+  qgemm: typeof qgemmFast;
+  qconv2d: typeof qconv2dFast;
+  qbmm: typeof qbmmFast;
+}
+
+/**
+ * The SIMD128 integer kernels, or null without SIMD128.
+ * @example const Q = simdQKernels() ?? { qgemm: qgemmFast, qconv2d: qconv2dFast, qbmm: qbmmFast };
+ */
+export function simdQKernels(): QKernels | null {
+  if (!simdSupported()) return null;
+  return { qgemm: qgemmSimd, qconv2d: qconv2dSimd, qbmm: qbmmSimd };
+}

@@ -1,0 +1,152 @@
+// Integer 2-D convolution, NCHW, on the SIMD int8 GEMM (qgemm.ts); qconv2dNaive's contract, tested bit for bit:
+//   Y[n, co, oy, ox] = bias[co] + sum_{ci, ky, kx} (X[n, g*Cg + ci, iy, ix] - zX) * (W[co, ci, ky, kx] - zW[co])
+// N=batch C=in channels H,W=in spatial K=out channels G=groups Cg=C/G Kg=K/G KH,KW=kernel OH,OW=out spatial
+// P=OH*OW Kc=Cg*KH*KW. Per group g and chunk of nb images: Y[n, g*Kg:(g+1)*Kg, :] = (W_g - zW) x (col - zX), a GEMM
+// with A = W_g [Kg, Kc] (per-row zero points), B = col [Kc, nb*P] (images side by side, nb*P >= COLS_TARGET),
+// output rows in NCHW order already. col is never materialized as codes: the input is copied once into planes
+// padded with zX (the pad value of the reference), and the emitted packers (qgemm_kernel.ts) read the taps of NR
+// output pixels from there straight into the GEMM's packed, centered int16 B layout, for all of Kc at once.
+// Signed inputs are stored biased by 128 (x ^ 0x80 = x + 128, zX + 128 likewise), so one unsigned packer serves both.
+import { assertNoInt32Overflow, maxAbsInt32 } from "../../accumulator.js";
+import { ShapeError, shapeStr } from "../../../tensor/shape.js";
+import type { QCodes } from "../../qtensor.js";
+import { type QConv2dParams, qconv2dDims, qconv2dFast } from "../cpu/qconv2d.js";
+import { storageOperand } from "../cpu/qgemm.js";
+import { SLACK, bytesOf, centeredFitsInt16, reserveWorkspace, runBlocked, signIndex } from "./qgemm.js";
+import { MR, NR } from "./qgemm_kernel.js";
+import { Arena, ensureBytes, getQRuntime } from "./runtime.js";
+
+const COLS_TARGET = 1024; // GEMM columns per call when batching images with small feature maps
+
+/**
+ * qconv2dNaive's contract via zero-point-padded planes, fused im2col + packing and the SIMD int8 GEMM; bit-exact.
+ * @example qconv2dSimd(x, w, bias, {inputShape: [64, 16, 32, 32], weightShape: [16, 16, 3, 3], stride: [1, 1],
+ *   padding: [1, 1], dilation: [1, 1], groups: 1, xZeroPoint: 0, wZeroPoint: new Int32Array(16)})
+ */
+export function qconv2dSimd(
+  x: QCodes, // [N, C, H, W]
+  wt: QCodes, // [K, C/G, KH, KW]
+  bias: Int32Array | null, // [K]
+  p: QConv2dParams,
+): Int32Array {
+  const op = "qconv2dSimd";
+  const d = qconv2dDims(op, p);
+  const { n, c, h, w, k, cg, kg, kh, kw, oh, ow } = d;
+  if (x.length !== n * c * h * w) throw new ShapeError(op, `input must be ${shapeStr(p.inputShape)}, got ${x.length} codes`);
+  if (wt.length !== k * cg * kh * kw) throw new ShapeError(op, `weight must be ${shapeStr(p.weightShape)}, got ${wt.length} codes`);
+  if (bias && bias.length !== k) throw new ShapeError(op, `bias must be [K=${k}], got ${bias.length}`);
+  const xOperand = storageOperand(x instanceof Int8Array, p.xZeroPoint);
+  const wOperand = storageOperand(wt instanceof Int8Array, p.wZeroPoint);
+  assertNoInt32Overflow(op, cg * kh * kw, xOperand, wOperand, maxAbsInt32(bias));
+
+  const xor = x instanceof Int8Array ? 0x80 : 0;
+  const zX = p.xZeroPoint + xor; // the zero point of the stored (unsigned) planes
+  const [ph, pw] = p.padding;
+  const padded = ph > 0 || pw > 0;
+  // the pad bytes must equal the zero point; out-of-range zero points (never chosen by calibration) take the JS path
+  if (!centeredFitsInt16(xOperand, wOperand) || (padded && (zX < 0 || zX > 255))) return qconv2dFast(x, wt, bias, p);
+
+  const P = oh * ow;
+  const Kc = cg * kh * kw;
+  const y = new Int32Array(n * k * P); // [N, K, OH, OW]
+  if (y.length === 0) return y;
+  if (Kc === 0) {
+    if (bias) for (let r = 0; r < n * k; r++) y.fill(bias[r % k], r * P, (r + 1) * P);
+    return y;
+  }
+  const [sh, sw] = p.stride;
+  const [dh, dw] = p.dilation;
+  const hp = h + 2 * ph;
+  const wp = w + 2 * pw;
+  const plane = hp * wp;
+  const img = cg * plane; // one image's padded planes of one group
+  const nb = Math.max(1, Math.min(n, Math.floor(COLS_TARGET / P)));
+  const maxCols = nb * P;
+  const maxPanels = Math.ceil(maxCols / NR);
+  const kp = Math.ceil(Kc / 2);
+  const panelBytes = kp * NR * 4;
+  // rows path: NR pixels of a panel lie in one output row, sw bytes apart (one vector load per tap)
+  const rowsPath = ow % NR === 0 && (sw === 1 || sw === 2);
+  const perChannel = p.wZeroPoint.length !== 1;
+
+  const rt = getQRuntime();
+  const arena = new Arena();
+  const ws = reserveWorkspace(arena, kg, maxCols, Kc, true);
+  const zpAt = arena.take(4 * p.wZeroPoint.length);
+  const wAt = arena.take(k * Kc + SLACK);
+  const offAt = arena.take(4 * Kc);
+  const tabAt = arena.take(4 * (rowsPath ? maxPanels : maxPanels * NR));
+  const colAt = arena.take(maxPanels * panelBytes);
+  const xInAt = arena.take(nb * c * h * w);
+  const xpAt = arena.take(nb * img + SLACK);
+  ensureBytes(rt, arena.end);
+  const { u8, i32 } = rt;
+  i32.set(p.wZeroPoint, zpAt >> 2);
+  u8.set(bytesOf(wt), wAt);
+  // offTab[(ci*KH + ky)*KW + kx]: the tap's byte offset from its output pixel's window origin in the padded planes
+  for (let ci = 0, t = offAt >> 2; ci < cg; ci++) {
+    for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++, t++) i32[t] = ci * plane + ky * dh * wp + kx * dw;
+  }
+  // window origin of chunk column j (image b = j / P): b*img + oy*sh*wp + ox*sw; rows path: one per panel
+  const origin = (j: number): number => {
+    const b = Math.floor(j / P);
+    const px = j - b * P;
+    const oy = Math.floor(px / ow);
+    return b * img + oy * sh * wp + (px - oy * ow) * sw;
+  };
+  if (rowsPath) for (let q = 0; q < maxPanels; q++) i32[(tabAt >> 2) + q] = origin(q * NR);
+  else for (let j = 0; j < maxPanels * NR; j++) i32[(tabAt >> 2) + j] = origin(Math.min(j, maxCols - 1));
+
+  const packA = rt.k.packRowsA[signIndex(wt)];
+  const xBytes = bytesOf(x);
+  for (let n0 = 0; n0 < n; n0 += nb) {
+    const bn = Math.min(nb, n - n0);
+    const cols = bn * P;
+    const panels = Math.ceil(cols / NR);
+    u8.set(xBytes.subarray(n0 * c * h * w, (n0 + bn) * c * h * w), xInAt);
+    if (!rowsPath && cols < maxCols) {
+      // the gather table's padding columns repeat this chunk's last column
+      for (let j = cols; j < panels * NR; j++) i32[(tabAt >> 2) + j] = origin(cols - 1);
+    }
+    for (let g = 0; g < p.groups; g++) {
+      if (padded) u8.fill(zX, xpAt, xpAt + bn * img);
+      const interior = xpAt + ph * wp + pw;
+      if (p.groups === 1) rt.k.padCopy(xInAt, interior, bn * c, h, w, wp, plane, xor);
+      else for (let b = 0; b < bn; b++) rt.k.padCopy(xInAt + (b * c + g * cg) * h * w, interior + b * img, cg, h, w, wp, plane, xor);
+      if (rowsPath) (sw === 1 ? rt.k.convRows1 : rt.k.convRows2)(xpAt, offAt, Kc, colAt, panelBytes, panels, tabAt, zX);
+      else rt.k.convGather(xpAt, offAt, Kc, colAt, panelBytes, panels, tabAt, zX);
+      const co0 = g * kg;
+      runBlocked(rt, ws, {
+        m: kg,
+        n: cols,
+        k: Kc,
+        packA: (i0, mc, pc, kc, dst) => {
+          const row = co0 + i0;
+          packA(wAt + row * Kc + pc, Kc, mc, dst, kc, Math.ceil(mc / MR), zpAt + (perChannel ? 4 * row : 0), perChannel ? 4 : 0);
+        },
+        // pc is a multiple of the (even) KC and jc of NC: whole panels and whole k-pairs
+        packB: (jc, _nc, pc) => ({ at: colAt + (jc / NR) * panelBytes + (pc / 2) * NR * 4, stride: panelBytes }),
+        initC: (at, ldc, m0, mm) => {
+          const c0 = at >> 2;
+          const row = ldc >> 2;
+          if (!bias) rt.i32.fill(0, c0, c0 + mm * row);
+          else for (let i = 0; i < mm; i++) rt.i32.fill(bias[co0 + m0 + i], c0 + i * row, c0 + (i + 1) * row);
+        },
+        copyOut: (at, ldc, m0, mm, jc, nc) => {
+          const row = ldc >> 2;
+          for (let j = jc; j < jc + nc; ) {
+            const b = Math.floor(j / P);
+            const px = j - b * P;
+            const len = Math.min(P - px, jc + nc - j);
+            for (let i = 0; i < mm; i++) {
+              const src = (at >> 2) + i * row + (j - jc);
+              y.set(rt.i32.subarray(src, src + len), ((n0 + b) * k + co0 + m0 + i) * P + px);
+            }
+            j += len;
+          }
+        },
+      });
+    }
+  }
+  return y;
+}
