@@ -19,11 +19,15 @@ import { dequantizeAcc } from "./kernels/cpu/requantize.js";
 import { qbmmFast } from "./kernels/cpu/qgemm.js";
 import { qconv2dFast } from "./kernels/cpu/qconv2d.js";
 import { qgemmFast } from "./kernels/cpu/qgemm.js";
+import { simdQKernels } from "./kernels/simd/index.js";
 import type { QuantConfig, QuantMatmulLayer, QuantWeightLayer, QuantizedLayers } from "./ptq.js";
 import { type QCodes, quantize } from "./qtensor.js";
 import { roundHalfAwayFromZero } from "./rounding.js";
 
 export type ExecMode = "simulated" | "integer";
+
+/** The integer kernels: WebAssembly SIMD128 where the engine has it, else the JS ones (bit-identical results). */
+const Q = simdQKernels() ?? { qgemm: qgemmFast, qconv2d: qconv2dFast, qbmm: qbmmFast };
 
 /** Codes of an activation for the integer kernels: one uniform code set, or the two halves of a twin quantizer. */
 interface IntOperand {
@@ -124,7 +128,7 @@ export class QuantizedModel {
       const out = new Float32Array(N * K * OH * OW);
       for (const part of xi.parts) {
         const bias = l.bias && part === xi.parts[0] && xi.parts.length === 1 ? biasCodes(l.bias.data, part.scale, l.weight.scale) : null;
-        const acc = qconv2dFast(part.codes, l.weight.data, bias, {
+        const acc = Q.qconv2d(part.codes, l.weight.data, bias, {
           inputShape: [N, C, H, W],
           weightShape: [K, Cg, kh, kw],
           stride,
@@ -150,7 +154,7 @@ export class QuantizedModel {
       const out = new Float32Array(M * Nout);
       for (const part of xi.parts) {
         const bias = l.bias && xi.parts.length === 1 ? biasCodes(l.bias.data, part.scale, l.weight.scale) : null;
-        const acc = qgemmFast(part.codes, l.weight.data, bias, {
+        const acc = Q.qgemm(part.codes, l.weight.data, bias, {
           m: M,
           n: Nout,
           k: Kin,
@@ -181,7 +185,7 @@ export class QuantizedModel {
       const out = new Float32Array(batch * M * N);
       const bp = bi.parts[0];
       for (const part of ai.parts) {
-        const acc = qbmmFast(part.codes, bp.codes, { batch, m: M, n: N, k: K, transposeB, aZeroPoint: part.zeroPoint, bZeroPoint: Int32Array.of(bp.zeroPoint) });
+        const acc = Q.qbmm(part.codes, bp.codes, { batch, m: M, n: N, k: K, transposeB, aZeroPoint: part.zeroPoint, bZeroPoint: Int32Array.of(bp.zeroPoint) });
         const y = dequantizeAcc(acc, { channels: 1, inner: 1 }, part.scale, Float32Array.of(bp.scale));
         for (let i = 0; i < y.length; i++) out[i] += y[i];
       }
