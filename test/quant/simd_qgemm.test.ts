@@ -69,13 +69,14 @@ describe.skipIf(!simdSupported())("qgemmSimd (skipped: this engine has no WebAss
     }
   });
 
-  it("sizes past the cache blocks (M > 1024 rows, N > 2048 columns, K > 512, M > 128)", () => {
+  it("sizes past the cache blocks (M > MC = 128 rows, N > the column block, K > KC = 512)", () => {
     const rng = new Rng(9);
     const shapes: [number, number, number][] = [
       [1030, 9, 19],
       [5, 2051, 21],
       [131, 17, 1031],
       [257, 33, 513],
+      [300, 601, 40],
     ];
     for (const [m, n, k] of shapes) {
       for (const transposeB of [true, false]) {

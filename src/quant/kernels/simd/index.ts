@@ -8,7 +8,7 @@ import { qconv2dSimd } from "./qconv2d.js";
 import { qbmmSimd, qgemmSimd } from "./qgemm.js";
 
 export { qconv2dSimd } from "./qconv2d.js";
-export { qbmmSimd, qgemmSimd } from "./qgemm.js";
+export { qbmmSimd, qgemmSimd, qgemmSimdInto } from "./qgemm.js";
 
 /** The integer kernel set: same signatures and results as qgemmFast / qconv2dFast / qbmmFast. */
 export interface QKernels {

@@ -7,12 +7,13 @@
 // padded with zX (the pad value of the reference), and the emitted packers (qgemm_kernel.ts) read the taps of NR
 // output pixels from there straight into the GEMM's packed, centered int16 B layout, for all of Kc at once.
 // Signed inputs are stored biased by 128 (x ^ 0x80 = x + 128, zX + 128 likewise), so one unsigned packer serves both.
-import { assertNoInt32Overflow, maxAbsInt32 } from "../../accumulator.js";
+// Where tiles fit each image exactly (P % NR == 0 and Kg % MR == 0, as in ResNets) the GEMM accumulates straight
+// into the output chunk [nb, K, P] in wasm memory (bias preloaded), copied out with one set(); otherwise into a
+// padded C [Kg, nb*P] per group, copied out by rows.
 import { ShapeError, shapeStr } from "../../../tensor/shape.js";
 import type { QCodes } from "../../qtensor.js";
 import { type QConv2dParams, qconv2dDims, qconv2dFast } from "../cpu/qconv2d.js";
-import { storageOperand } from "../cpu/qgemm.js";
-import { SLACK, bytesOf, centeredFitsInt16, reserveWorkspace, runBlocked, signIndex } from "./qgemm.js";
+import { SLACK, alignUp, bytesOf, checkBounds, reserveWorkspace, runBlocked, signIndex } from "./qgemm.js";
 import { MR, NR } from "./qgemm_kernel.js";
 import { Arena, ensureBytes, getQRuntime } from "./runtime.js";
 
@@ -35,16 +36,14 @@ export function qconv2dSimd(
   if (x.length !== n * c * h * w) throw new ShapeError(op, `input must be ${shapeStr(p.inputShape)}, got ${x.length} codes`);
   if (wt.length !== k * cg * kh * kw) throw new ShapeError(op, `weight must be ${shapeStr(p.weightShape)}, got ${wt.length} codes`);
   if (bias && bias.length !== k) throw new ShapeError(op, `bias must be [K=${k}], got ${bias.length}`);
-  const xOperand = storageOperand(x instanceof Int8Array, p.xZeroPoint);
-  const wOperand = storageOperand(wt instanceof Int8Array, p.wZeroPoint);
-  assertNoInt32Overflow(op, cg * kh * kw, xOperand, wOperand, maxAbsInt32(bias));
+  const fitsInt16 = checkBounds(op, cg * kh * kw, x, p.xZeroPoint, wt, p.wZeroPoint, bias);
 
   const xor = x instanceof Int8Array ? 0x80 : 0;
   const zX = p.xZeroPoint + xor; // the zero point of the stored (unsigned) planes
   const [ph, pw] = p.padding;
   const padded = ph > 0 || pw > 0;
   // the pad bytes must equal the zero point; out-of-range zero points (never chosen by calibration) take the JS path
-  if (!centeredFitsInt16(xOperand, wOperand) || (padded && (zX < 0 || zX > 255))) return qconv2dFast(x, wt, bias, p);
+  if (!fitsInt16 || (padded && (zX < 0 || zX > 255))) return qconv2dFast(x, wt, bias, p);
 
   const P = oh * ow;
   const Kc = cg * kh * kw;
@@ -69,9 +68,15 @@ export function qconv2dSimd(
   const rowsPath = ow % NR === 0 && (sw === 1 || sw === 2);
   const perChannel = p.wZeroPoint.length !== 1;
 
+  const direct = P % NR === 0 && kg % MR === 0;
+
   const rt = getQRuntime();
   const arena = new Arena();
   const ws = reserveWorkspace(arena, kg, maxCols, Kc, true);
+  // direct: the output chunk [nb, K, P]; else C [Kg, nb*P] of one group, padded to whole tiles
+  const ldcN = direct ? P : alignUp(maxCols, NR);
+  const cAt = arena.take(4 * (direct ? nb * k * P : alignUp(kg, MR) * ldcN));
+  const biasAt = arena.take(4 * k);
   const zpAt = arena.take(4 * p.wZeroPoint.length);
   const wAt = arena.take(k * Kc + SLACK);
   const offAt = arena.take(4 * Kc);
@@ -81,6 +86,8 @@ export function qconv2dSimd(
   const xpAt = arena.take(nb * img + SLACK);
   ensureBytes(rt, arena.end);
   const { u8, i32 } = rt;
+  if (bias) i32.set(bias, biasAt >> 2);
+  else i32.fill(0, biasAt >> 2, (biasAt >> 2) + k);
   i32.set(p.wZeroPoint, zpAt >> 2);
   u8.set(bytesOf(wt), wAt);
   // offTab[(ci*KH + ky)*KW + kx]: the tap's byte offset from its output pixel's window origin in the padded planes
@@ -108,6 +115,7 @@ export function qconv2dSimd(
       // the gather table's padding columns repeat this chunk's last column
       for (let j = cols; j < panels * NR; j++) i32[(tabAt >> 2) + j] = origin(cols - 1);
     }
+    if (direct) rt.k.fillRows(cAt, bn * k, P * 4, biasAt, k);
     for (let g = 0; g < p.groups; g++) {
       if (padded) u8.fill(zX, xpAt, xpAt + bn * img);
       const interior = xpAt + ph * wp + pw;
@@ -116,37 +124,37 @@ export function qconv2dSimd(
       if (rowsPath) (sw === 1 ? rt.k.convRows1 : rt.k.convRows2)(xpAt, offAt, Kc, colAt, panelBytes, panels, tabAt, zX);
       else rt.k.convGather(xpAt, offAt, Kc, colAt, panelBytes, panels, tabAt, zX);
       const co0 = g * kg;
+      if (!direct) rt.k.fillRows(cAt, kg, ldcN * 4, biasAt + 4 * co0, kg);
       runBlocked(rt, ws, {
         m: kg,
         n: cols,
         k: Kc,
+        segment: direct ? P : cols,
+        ldc: ldcN * 4,
         packA: (i0, mc, pc, kc, dst) => {
           const row = co0 + i0;
           packA(wAt + row * Kc + pc, Kc, mc, dst, kc, Math.ceil(mc / MR), zpAt + (perChannel ? 4 * row : 0), perChannel ? 4 : 0);
         },
-        // pc is a multiple of the (even) KC and jc of NC: whole panels and whole k-pairs
+        // pc is a multiple of the (even) KC and jc of NR: whole panels and whole k-pairs
         packB: (jc, _nc, pc) => ({ at: colAt + (jc / NR) * panelBytes + (pc / 2) * NR * 4, stride: panelBytes }),
-        initC: (at, ldc, m0, mm) => {
-          const c0 = at >> 2;
-          const row = ldc >> 2;
-          if (!bias) rt.i32.fill(0, c0, c0 + mm * row);
-          else for (let i = 0; i < mm; i++) rt.i32.fill(bias[co0 + m0 + i], c0 + i * row, c0 + (i + 1) * row);
-        },
-        copyOut: (at, ldc, m0, mm, jc, nc) => {
-          const row = ldc >> 2;
-          for (let j = jc; j < jc + nc; ) {
-            const b = Math.floor(j / P);
-            const px = j - b * P;
-            const len = Math.min(P - px, jc + nc - j);
-            for (let i = 0; i < mm; i++) {
-              const src = (at >> 2) + i * row + (j - jc);
-              y.set(rt.i32.subarray(src, src + len), ((n0 + b) * k + co0 + m0 + i) * P + px);
+        cTile: direct
+          ? (i, j) => {
+              const b = Math.floor(j / P);
+              return cAt + ((b * k + co0 + i) * P + (j - b * P)) * 4;
             }
-            j += len;
-          }
-        },
+          : (i, j) => cAt + (i * ldcN + j) * 4,
       });
+      if (!direct) {
+        // C [Kg, cols] -> y[n0 + b, co0 + i, :], one run of P values per (row, image)
+        for (let i = 0; i < kg; i++) {
+          for (let b = 0; b < bn; b++) {
+            const src = (cAt >> 2) + i * ldcN + b * P;
+            y.set(rt.i32.subarray(src, src + P), ((n0 + b) * k + co0 + i) * P);
+          }
+        }
+      }
     }
+    if (direct) y.set(rt.i32.subarray(cAt >> 2, (cAt >> 2) + bn * k * P), n0 * k * P);
   }
   return y;
 }

@@ -47,6 +47,8 @@ export function getQRuntime(): QSimdRuntime {
       convRows2: fn("convRows2"),
       convGather: fn("convGather"),
       padCopy: fn("padCopy"),
+      copyRows: fn("copyRows"),
+      fillRows: fn("fillRows"),
     },
   };
   return runtime;
