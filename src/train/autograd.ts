@@ -3,7 +3,6 @@
 // parents it was computed from and a backward closure mapping d(loss)/d(value) to one gradient per parent.
 // backward(loss) walks the graph in reverse topological order and sums the gradients reaching each leaf.
 // The differentiable ops live beside this file, one file per op family (grad_<family>.ts, stems as ops/).
-import { add as addT } from "../tensor/ops/elementwise.js";
 import { ShapeError, sameShape, shapeStr } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 
@@ -68,6 +67,13 @@ export function record(op: string, value: Tensor, parents: readonly Var[], backw
   return new Var(value, [], null, false, op);
 }
 
+/** a + b for two tensors of one shape, as a new tensor (either may be shared with other gradients). */
+function sumOf(a: Tensor, b: Tensor): Tensor {
+  const out = new Tensor(a.shape);
+  for (let i = 0; i < out.size; i++) out.data[i] = a.data[i] + b.data[i];
+  return out;
+}
+
 /** Vars reachable from `root` through parents that require gradients, parents before children. */
 function topoOrder(root: Var): Var[] {
   const order: Var[] = [];
@@ -110,7 +116,7 @@ export function backward(loss: Var, seed?: Tensor): void {
     if (!g) continue;
     grads.delete(v); // NOTE: frees each intermediate gradient as soon as it has been propagated.
     if (!v.backwardFn) {
-      v.grad = v.grad ? addT(v.grad, g) : g;
+      v.grad = v.grad ? sumOf(v.grad, g) : g;
       continue;
     }
     const needs = v.parents.map((p) => p.requiresGrad);
@@ -122,7 +128,7 @@ export function backward(loss: Var, seed?: Tensor): void {
         throw new ShapeError(`backward(${v.op})`, `gradient ${shapeStr(pg.shape)} for parent ${i} of shape ${shapeStr(p.shape)}`);
       }
       const prev = grads.get(p);
-      grads.set(p, prev ? addT(prev, pg) : pg);
+      grads.set(p, prev ? sumOf(prev, pg) : pg);
     });
   }
 }

@@ -79,8 +79,13 @@ function conv2dGradInput(dy: Tensor, w: Tensor, xShape: readonly number[], strid
   const [, , kh, kw] = w.shape;
   // dx[h] = sum_i z[h + p - i] w[i] with z the zero-inserted dy: a correlation of z, padded by kh-1-p in front
   // and up to length H + kh - 1, with the flipped kernel.
+  const wt = flipTranspose(w, groups);
+  if (stride[0] === 1 && stride[1] === 1 && padding[0] <= kh - 1 && padding[1] <= kw - 1) {
+    // No zeros to insert and symmetric padding: the conv op pads (OH + 2(kh-1-p) - kh + 1 = H).
+    return C.conv2d(dy, wt, null, { groups, padding: [kh - 1 - padding[0], kw - 1 - padding[1]] });
+  }
   const z = dilateAndPad(dy, stride, kh - 1 - padding[0], kw - 1 - padding[1], H + kh - 1, W + kw - 1);
-  return C.conv2d(z, flipTranspose(w, groups), null, { groups });
+  return C.conv2d(z, wt, null, { groups });
 }
 
 /** dw [K, Cg, kh, kw] of a conv, one correlation per group. */

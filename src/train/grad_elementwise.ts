@@ -72,11 +72,20 @@ export function sub(a: Operand, b: Operand): Var {
   ]);
 }
 
+/** g * t, with a direct loop when t is a single value (scaling by a number, as attention scores). */
+function times(g: Tensor, t: Tensor): Tensor {
+  if (t.size !== 1) return E.mul(g, t);
+  const out = new Tensor(g.shape);
+  const k = t.data[0];
+  for (let i = 0; i < out.size; i++) out.data[i] = g.data[i] * k;
+  return out;
+}
+
 export function mul(a: Operand, b: Operand): Var {
   const [va, vb] = [lift(a), lift(b)];
   return record("mul", E.mul(va.value, vb.value), [va, vb], (g, needs) => [
-    needs[0] ? unbroadcast(E.mul(g, vb.value), va.shape) : null,
-    needs[1] ? unbroadcast(E.mul(g, va.value), vb.shape) : null,
+    needs[0] ? unbroadcast(times(g, vb.value), va.shape) : null,
+    needs[1] ? unbroadcast(times(g, va.value), vb.shape) : null,
   ]);
 }
 
@@ -90,17 +99,14 @@ export function div(a: Operand, b: Operand): Var {
   ]);
 }
 
-/** Elementwise g * f'(x) for a unary op, f' evaluated from the input x and the output y. */
-function unaryGrad(g: Tensor, x: Tensor, y: Tensor, dfdx: (x: number, y: number) => number): Tensor {
-  const out = new Tensor(x.shape);
-  for (let i = 0; i < out.size; i++) out.data[i] = g.data[i] * dfdx(x.data[i], y.data[i]);
-  return out;
-}
-
 export function relu(x: Var): Var {
   const y = E.relu(x.value);
-  // NOTE: relu'(0) = 0, as PyTorch.
-  return record("relu", y, [x], (g) => [unaryGrad(g, x.value, y, (v) => (v > 0 ? 1 : 0))]);
+  return record("relu", y, [x], (g) => {
+    const dx = new Tensor(x.shape);
+    // NOTE: relu'(0) = 0, as PyTorch.
+    for (let i = 0; i < dx.size; i++) dx.data[i] = x.value.data[i] > 0 ? g.data[i] : 0;
+    return [dx];
+  });
 }
 
 const INV_SQRT2 = Math.SQRT1_2;
@@ -114,8 +120,11 @@ export function geluDerivative(x: number): number {
 
 /** GELU, exact erf form (as the ViT MLP). */
 export function gelu(x: Var): Var {
-  const y = E.gelu(x.value);
-  return record("gelu", y, [x], (g) => [unaryGrad(g, x.value, y, geluDerivative)]);
+  return record("gelu", E.gelu(x.value), [x], (g) => {
+    const dx = new Tensor(x.shape);
+    for (let i = 0; i < dx.size; i++) dx.data[i] = g.data[i] * geluDerivative(x.value.data[i]);
+    return [dx];
+  });
 }
 
 export function exp(x: Var): Var {
