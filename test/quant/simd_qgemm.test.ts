@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_K_8BIT_ANY_ZERO_POINTS, MAX_K_8BIT_SYMMETRIC_WEIGHTS } from "../../src/quant/accumulator.js";
 import { qbmmNaive, qgemmNaive, type QGemmParams } from "../../src/quant/kernels/cpu/qgemm.js";
-import { qbmmSimd, qgemmSimd, simdQKernels } from "../../src/quant/kernels/simd/index.js";
+import { qbmmSimd, qgemmSimd, qgemmSimdInto, simdQKernels } from "../../src/quant/kernels/simd/index.js";
 import type { QCodes } from "../../src/quant/qtensor.js";
 import { Rng } from "../../src/tensor/rng.js";
 import { ShapeError } from "../../src/tensor/shape.js";
@@ -129,6 +129,15 @@ describe.skipIf(!simdSupported())("qgemmSimd (skipped: this engine has no WebAss
     const b = randomCodes(rng, n * k, true);
     const p = { m, n, k, transposeB: true, aZeroPoint: 40000, bZeroPoint: Int32Array.of(2) };
     expect(qgemmSimd(a, b, null, p)).toEqual(qgemmNaive(a, b, null, p));
+  });
+
+  it("qgemmSimdInto writes C at an offset and touches nothing else", () => {
+    const c = makeCase(new Rng(21), 5, 9, 13, { transposeB: false, aSigned: true, bSigned: false, zb: "channel", bias: true });
+    const out = new Int32Array(3 + 5 * 9 + 4).fill(-7);
+    qgemmSimdInto(c.a, c.b, c.bias, c.p, out, 3);
+    expect(out.subarray(3, 3 + 45)).toEqual(qgemmNaive(c.a, c.b, c.bias, c.p));
+    expect([...out.subarray(0, 3), ...out.subarray(48)]).toEqual(new Array(7).fill(-7));
+    expect(() => qgemmSimdInto(c.a, c.b, c.bias, c.p, new Int32Array(47), 3)).toThrow(/qgemmSimdInto: C must hold/);
   });
 
   it("rejects bad shapes with named errors", () => {

@@ -1,7 +1,7 @@
-// The int8 GEMM module, emitted as WebAssembly SIMD128 from TypeScript (src/wasm): the macro-kernel over one
-// packed A block and one packed B block (BLIS loops 4-5, as the fp32 gemm_kernel.ts), and the packers that
-// widen 8-bit codes to int16, subtract the zero points and interleave k in pairs for i32x4.dot_i16x8_s.
-// qgemm.ts and qconv2d.ts drive them. Addresses and strides are in bytes.
+// The int8 GEMM functions, emitted as WebAssembly SIMD128 from TypeScript (src/wasm): the macro-kernel over one
+// packed A block and one packed B block (BLIS loops 4-5, as the fp32 gemm_kernel.ts), the packers that widen 8-bit
+// codes to int16, subtract the zero points and interleave k in pairs for i32x4.dot_i16x8_s, and row copy / fill
+// helpers for the C matrix. qgemm.ts and qconv2d.ts drive them (conv's packers: qconv2d_kernel.ts). Byte addresses.
 //
 // Packed layouts (int16, centered: every value is q - zeroPoint, |q - zeroPoint| <= 32767 checked by the caller):
 //   A panel p (MR rows), k-pair t: row i at p*kp*MR*4 + t*MR*4 + i*4: (A[r, 2t] - zA[r], A[r, 2t+1] - zA[r])
@@ -21,6 +21,8 @@ import type { ModuleBuilder } from "../../../wasm/module.js";
 
 // 4 x 8 like the fp32 kernel: 8 accumulators + 2 B vectors + 1 A splat + 1 product in the 15 allocatable XMM
 // registers of V8 on x64. Each step does 64 multiply-adds where the fp32 tile does 32 in as many instructions.
+// Measured in cache (AMD EPYC, V8 11.3, best of 15): 4x8 and 2x16 ~90 GOP/s; 5x8, 6x8, 4x12 35-55 (spills);
+// 4x8 with k unrolled by 2 ~60; one v128 A load splatted by shuffles ~80 (shuffles compete with the dot/add ports).
 export const MR = 4;
 export const NR = 8;
 
@@ -30,10 +32,6 @@ export type QBlockFn = (aPack: number, bPack: number, bStride: number, c: number
 export type PackRowsFn = (src: number, ld: number, nRows: number, dst: number, kc: number, nPanels: number, zp: number, zpStride: number) => void;
 /** packCols(src, ld, dst, kc, nPanels, zp16): NR contiguous columns of a [K, N] matrix per panel. */
 export type PackColsFn = (src: number, ld: number, dst: number, kc: number, nPanels: number, zp16: number) => void;
-/** convPack(xp, offTab, kc, dst, panelBytes, nPanels, tab, zX): im2col + pack of padded uint8 planes. */
-export type ConvPackFn = (xp: number, offTab: number, kc: number, dst: number, panelBytes: number, nPanels: number, tab: number, zX: number) => void;
-/** padCopy(src, dst, planes, H, W, dstRow, dstPlane, xor): copies planes of H x W bytes into a padded layout. */
-export type PadCopyFn = (src: number, dst: number, planes: number, h: number, w: number, dstRow: number, dstPlane: number, xor: number) => void;
 /** copyRows(src, srcStride, dst, dstStride, rows, bytes): forward row copies (bytes % 4 == 0; dst <= src may overlap). */
 export type CopyRowsFn = (src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number) => void;
 /** fillRows(dst, rows, bytes, values, period): row r of `bytes` bytes (contiguous rows) = int32 values[r % period]. */
@@ -47,11 +45,6 @@ export interface QGemmExports {
   packRowsB: readonly [PackRowsFn, PackRowsFn];
   /** [signed, unsigned] codes, NR-column panels (B given as [K, N]). */
   packColsB: readonly [PackColsFn, PackColsFn];
-  /** Stride-1 and stride-2 rows of NR output pixels (one v128 load per tap), and any stride (gathered). */
-  convRows1: ConvPackFn;
-  convRows2: ConvPackFn;
-  convGather: ConvPackFn;
-  padCopy: PadCopyFn;
   copyRows: CopyRowsFn;
   fillRows: FillRowsFn;
 }
@@ -64,18 +57,16 @@ function lanes16(l: readonly number[]): number[] {
 function lanes32(l: readonly number[]): number[] {
   return l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]);
 }
-const ZIP16_LO = lanes16([0, 8, 1, 9, 2, 10, 3, 11]); // (r0[c], r1[c]) for c = 0..3
-const ZIP16_HI = lanes16([4, 12, 5, 13, 6, 14, 7, 15]); // c = 4..7
+export const ZIP16_LO = lanes16([0, 8, 1, 9, 2, 10, 3, 11]); // (r0[c], r1[c]) for c = 0..3
+export const ZIP16_HI = lanes16([4, 12, 5, 13, 6, 14, 7, 15]); // c = 4..7
 const LO32 = lanes32([0, 4, 1, 5]);
 const HI32 = lanes32([2, 6, 3, 7]);
 const LOW_HALVES = lanes32([0, 1, 4, 5]);
 const HIGH_HALVES = lanes32([2, 3, 6, 7]);
-/** Even bytes of the first operand zero-extended to u16 (byte 16 is lane 0 of a zero second operand). */
-const EVEN_BYTES_U16 = [0, 16, 2, 16, 4, 16, 6, 16, 8, 16, 10, 16, 12, 16, 14, 16];
-const ZERO16 = new Uint8Array(16);
+export const ZERO16 = new Uint8Array(16);
 
 /** pointer += bytes */
-function bump(f: FunctionBuilder, p: Local, bytes: number | Local): void {
+export function bump(f: FunctionBuilder, p: Local, bytes: number | Local): void {
   f.get(p);
   if (typeof bytes === "number") f.i32(bytes);
   else f.get(bytes);
@@ -83,7 +74,7 @@ function bump(f: FunctionBuilder, p: Local, bytes: number | Local): void {
 }
 
 /** while (counter < end) { body; counter += step } (the test runs first; signed compare). */
-function whileLt(f: FunctionBuilder, counter: Local, end: Local, step: number, body: () => void): void {
+export function whileLt(f: FunctionBuilder, counter: Local, end: Local, step: number, body: () => void): void {
   const exit = f.block();
   f.get(counter).get(end).op("i32.ge_s").brIf(exit);
   const loop = f.loop();
@@ -281,136 +272,6 @@ function emitPackCols(signed: boolean): FunctionBuilder {
   return f;
 }
 
-/**
- * convRows_sw: im2col + pack for NR output pixels in one output row (OW % NR == 0), stride sw in {1, 2}, from
- * unsigned planes padded with the zero point. Panel q's pixels start at xp + tab[q]; tap k is at offTab[k] from
- * there, its NR pixels sw bytes apart: one load8x8_u (sw = 1) or one v128 load and an even-byte shuffle (sw = 2).
- * Panels go to dst + q*panelBytes, all kc taps (the B operand packed once for all of K).
- */
-function emitConvRows(sw: 1 | 2): FunctionBuilder {
-  const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"], []);
-  const [xp, offTab, kc, dst, panelBytes, nPanels, tab, zX] = f.params;
-  const q = f.local("i32");
-  const base = f.local("i32");
-  const d = f.local("i32");
-  const po = f.local("i32");
-  const poEnd1 = f.local("i32"); // offTab + (kc - 1) * 4: pairs run while po < poEnd1
-  const zv = f.local("v128");
-  const zero = f.local("v128");
-  const r0 = f.local("v128");
-  const r1 = f.local("v128");
-  f.get(zX).op("i16x8.splat").set(zv);
-  f.get(offTab).get(kc).i32(1).op("i32.sub").i32(4).op("i32.mul").op("i32.add").set(poEnd1);
-  const tap = (offsetBytes: number, into: Local): void => {
-    f.get(base).get(po).op("i32.load", offsetBytes, 0).op("i32.add");
-    if (sw === 1) f.op("v128.load8x8_u", 0, 0);
-    else f.op("v128.load", 0, 0).get(zero).op("i8x16.shuffle", EVEN_BYTES_U16);
-    f.get(zv).op("i16x8.sub").set(into);
-  };
-  const zip = (): void => {
-    f.get(d).get(r0).get(r1).op("i8x16.shuffle", ZIP16_LO).op("v128.store", 0, 0);
-    f.get(d).get(r0).get(r1).op("i8x16.shuffle", ZIP16_HI).op("v128.store", 16, 0);
-    bump(f, d, NR * 4);
-  };
-  const loopQ = f.loop();
-  f.get(xp).get(tab).get(q).i32(4).op("i32.mul").op("i32.add").op("i32.load", 0, 0).op("i32.add").set(base);
-  f.get(dst).get(q).get(panelBytes).op("i32.mul").op("i32.add").set(d);
-  f.get(offTab).set(po);
-  whileLt(f, po, poEnd1, 8, () => {
-    tap(0, r0);
-    tap(4, r1);
-    zip();
-  });
-  f.get(po).get(poEnd1).op("i32.eq").if(); // odd kc: the last tap, paired with a centered 0
-  tap(0, r0);
-  f.op("v128.const", ZERO16).set(r1);
-  zip();
-  f.end();
-  f.get(q).i32(1).op("i32.add").tee(q);
-  f.get(nPanels).op("i32.lt_u").brIf(loopQ);
-  f.end();
-  return f;
-}
-
-/**
- * convGather: im2col + pack for any geometry: pixel j of panel q starts at xp + tab[q*NR + j] (the caller
- * repeats the last pixel for padding columns), each tap a scalar byte load into its int16 lane.
- */
-function emitConvGather(): FunctionBuilder {
-  const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"], []);
-  const [xp, offTab, kc, dst, panelBytes, nPanels, tab, zX] = f.params;
-  const q = f.local("i32");
-  const d = f.local("i32");
-  const po = f.local("i32");
-  const poEnd = f.local("i32");
-  const o0 = f.local("i32");
-  const o1 = f.local("i32");
-  const px = Array.from({ length: NR }, () => f.local("i32"));
-  const zv = f.local("v128");
-  const v = f.local("v128");
-  f.get(zX).op("i16x8.splat").set(zv);
-  f.get(offTab).get(kc).i32(4).op("i32.mul").op("i32.add").set(poEnd);
-  const loopQ = f.loop();
-  for (let j = 0; j < NR; j++) f.get(xp).get(tab).get(q).i32(NR * 4).op("i32.mul").op("i32.add").op("i32.load", 4 * j, 0).op("i32.add").set(px[j]);
-  f.get(dst).get(q).get(panelBytes).op("i32.mul").op("i32.add").set(d);
-  f.get(offTab).set(po);
-  whileLt(f, po, poEnd, 8, () => {
-    f.get(po).op("i32.load", 0, 0).set(o0);
-    // odd kc: the missing tap reads as the zero point, so it centers to 0 (o1 = -1 marks it)
-    f.get(po).op("i32.load", 4, 0).i32(-1).get(po).i32(4).op("i32.add").get(poEnd).op("i32.lt_u").op("select").set(o1);
-    for (let half = 0; half < 2; half++) {
-      f.get(zv).set(v);
-      for (let jj = 0; jj < 4; jj++) {
-        const j = 4 * half + jj;
-        f.get(v).get(px[j]).get(o0).op("i32.add").op("i32.load8_u", 0, 0).op("i16x8.replace_lane", 2 * jj).set(v);
-        f.get(o1).i32(0).op("i32.ge_s").if();
-        f.get(v).get(px[j]).get(o1).op("i32.add").op("i32.load8_u", 0, 0).op("i16x8.replace_lane", 2 * jj + 1).set(v);
-        f.end();
-      }
-      f.get(d).get(v).get(zv).op("i16x8.sub").op("v128.store", 16 * half, 0);
-    }
-    bump(f, d, NR * 4);
-  });
-  f.get(q).i32(1).op("i32.add").tee(q);
-  f.get(nPanels).op("i32.lt_u").brIf(loopQ);
-  f.end();
-  return f;
-}
-
-/** padCopy: planes of H x W bytes from src (contiguous) to dst rows dstRow apart, planes dstPlane apart, XOR xor. */
-function emitPadCopy(): FunctionBuilder {
-  const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"], []);
-  const [src, dst, planes, h, w, dstRow, dstPlane, xor] = f.params;
-  const pl = f.local("i32");
-  const y = f.local("i32");
-  const x = f.local("i32");
-  const w4 = f.local("i32");
-  const d = f.local("i32");
-  const xor4 = f.local("i32");
-  f.get(w).i32(-4).op("i32.and").set(w4);
-  f.get(xor).i32(0x01010101).op("i32.mul").set(xor4);
-  const loopP = f.loop();
-  f.get(dst).get(pl).get(dstPlane).op("i32.mul").op("i32.add").set(d);
-  f.i32(0).set(y);
-  const loopY = f.loop();
-  f.i32(0).set(x);
-  whileLt(f, x, w4, 4, () => {
-    f.get(d).get(x).op("i32.add").get(src).get(x).op("i32.add").op("i32.load", 0, 0).get(xor4).op("i32.xor").op("i32.store", 0, 0);
-  });
-  whileLt(f, x, w, 1, () => {
-    f.get(d).get(x).op("i32.add").get(src).get(x).op("i32.add").op("i32.load8_u", 0, 0).get(xor).op("i32.xor").op("i32.store8", 0, 0);
-  });
-  bump(f, src, w);
-  bump(f, d, dstRow);
-  f.get(y).i32(1).op("i32.add").tee(y);
-  f.get(h).op("i32.lt_u").brIf(loopY);
-  f.end();
-  f.get(pl).i32(1).op("i32.add").tee(pl);
-  f.get(planes).op("i32.lt_u").brIf(loopP);
-  f.end();
-  return f;
-}
-
 /** copyRows: 16 bytes at a time, then 4; each chunk is loaded before it is stored, so dst <= src may overlap. */
 function emitCopyRows(): FunctionBuilder {
   const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32"], []);
@@ -457,7 +318,7 @@ function emitFillRows(): FunctionBuilder {
   return f;
 }
 
-/** Adds every function to a module, exported under the names runtime.ts reads. */
+/** Adds the GEMM functions to a module, exported under the names runtime.ts reads. */
 export function addQGemmFunctions(m: ModuleBuilder): void {
   m.addFunction(emitBlock(), "qblock");
   m.addFunction(emitPackRows(MR, true), "packRowsA_s");
@@ -466,10 +327,6 @@ export function addQGemmFunctions(m: ModuleBuilder): void {
   m.addFunction(emitPackRows(NR, false), "packRowsB_u");
   m.addFunction(emitPackCols(true), "packColsB_s");
   m.addFunction(emitPackCols(false), "packColsB_u");
-  m.addFunction(emitConvRows(1), "convRows1");
-  m.addFunction(emitConvRows(2), "convRows2");
-  m.addFunction(emitConvGather(), "convGather");
-  m.addFunction(emitPadCopy(), "padCopy");
   m.addFunction(emitCopyRows(), "copyRows");
   m.addFunction(emitFillRows(), "fillRows");
 }

@@ -1,8 +1,9 @@
-// The integer SIMD kernels' one WebAssembly instance: the module of qgemm_kernel.ts, emitted at first use, on
+// The integer SIMD kernels' one WebAssembly instance: qgemm_kernel.ts + qconv2d_kernel.ts, emitted at first use, on
 // its own imported, growable memory (separate from the fp32 backend's, so neither invalidates the other's
 // views). Single-threaded and reused across calls; memory only grows. Byte addresses throughout.
 import { simdSupported } from "../../../wasm/features.js";
 import { ModuleBuilder } from "../../../wasm/module.js";
+import { type QConvExports, addQConvFunctions } from "./qconv2d_kernel.js";
 import { type QGemmExports, addQGemmFunctions } from "./qgemm_kernel.js";
 
 export interface QSimdRuntime {
@@ -11,7 +12,7 @@ export interface QSimdRuntime {
   u8: Uint8Array;
   i32: Int32Array;
   i16: Int16Array;
-  k: QGemmExports;
+  k: QGemmExports & QConvExports;
 }
 
 const MEMORY_IMPORT = { module: "env", name: "memory" } as const;
@@ -22,6 +23,7 @@ let runtime: QSimdRuntime | null = null;
 export function emitQSimdModule(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder().importMemory({ ...MEMORY_IMPORT, initial: 1 });
   addQGemmFunctions(m);
+  addQConvFunctions(m);
   return m.build();
 }
 
