@@ -38,6 +38,8 @@ export interface QuantConfig {
   searchImages: number;
   /** search: clipping multipliers tried. */
   alphas: readonly number[];
+  /** Calibrate each layer on the outputs of the already-quantized layers before it (else on float activations). */
+  sequential: boolean;
 }
 
 export const QUANT_PRESETS = {
@@ -64,6 +66,7 @@ export function quantConfig(preset: QuantPreset | { wbits: number; abits: number
     percentile: 99.99,
     searchImages: 8,
     alphas: defaultAlphas(),
+    sequential: true,
     ...over,
   };
 }
@@ -190,14 +193,13 @@ export interface QuantizedLayers {
  * ([N, 3, H, W]). Progress lines go to `log` (stderr by default in the CLI).
  */
 export function calibrateModel(model: Classifier, calib: Tensor, cfg: QuantConfig, log: (msg: string) => void = () => {}): QuantizedLayers {
-  const rec = recordLayerInputs(model, calib);
   const first = model.weightLayers[0];
   const last = model.headName;
   const weights = new Map<string, QuantWeightLayer>();
+  const matmuls = new Map<string, QuantMatmulLayer>();
   let done = 0;
-  for (const name of model.weightLayers) {
-    const r = rec.weight.get(name);
-    if (!r) throw new Error(`calibrateModel: layer ${name} did not run in the forward pass`);
+  const total = model.weightLayers.length + model.matmulLayers.length;
+  const weightLayer = (name: string, r: { x: Tensor; w: Tensor; b: Tensor | null; conv: Conv2dOptions | null }): QuantWeightLayer => {
     const edge = (name === first || name === last) && cfg.edgeBits !== null;
     const wbits = edge ? (cfg.edgeBits as number) : cfg.wbits;
     const abits = edge ? (cfg.edgeBits as number) : cfg.abits;
@@ -206,16 +208,15 @@ export function calibrateModel(model: Classifier, calib: Tensor, cfg: QuantConfi
     const xs = head(r.x, cfg.searchImages);
     const output = cfg.method === "search" || cfg.twinUniform ? (xq: Float32Array) => layerOut(r, new Tensor(xs.shape, xq), weightFake).data : null;
     const isGeluInput = name.endsWith(".mlp.fc2");
-    const input = quantizeInput(cfg.method === "search" || (cfg.twinUniform && isGeluInput) ? xs : r.x, abits, cfg, output, isGeluInput ? "gelu" : null);
     // NOTE: uniform ranges are taken from all calibration images unless searching; a search scores candidates
     // on `searchImages` images.
-    weights.set(name, { name, kind: r.conv ? "conv" : "linear", weight: wq, weightFake, bias: r.b, input, conv: r.conv });
-    log(`calibrated ${name} (${++done}/${model.weightLayers.length})`);
-  }
-  const matmuls = new Map<string, QuantMatmulLayer>();
-  for (const name of model.matmulLayers) {
-    const r = rec.matmul.get(name);
-    if (!r) throw new Error(`calibrateModel: matmul ${name} did not run in the forward pass`);
+    const input = quantizeInput(cfg.method === "search" || (cfg.twinUniform && isGeluInput) ? xs : r.x, abits, cfg, output, isGeluInput ? "gelu" : null);
+    const l: QuantWeightLayer = { name, kind: r.conv ? "conv" : "linear", weight: wq, weightFake, bias: r.b, input, conv: r.conv };
+    weights.set(name, l);
+    log(`calibrated ${name} (${++done}/${total})`);
+    return l;
+  };
+  const matmulLayer = (name: string, r: { a: Tensor; b: Tensor; opts: MatmulOptions }): QuantMatmulLayer => {
     const aS = head(r.a, cfg.searchImages);
     const bS = head(r.b, cfg.searchImages);
     const isSoftmax = name.endsWith(".av");
@@ -224,9 +225,31 @@ export function calibrateModel(model: Classifier, calib: Tensor, cfg: QuantConfi
     const aFake = fakeQuantAct(a, aS);
     const outB = (bq: Float32Array) => matmul(aFake, new Tensor(bS.shape, bq), r.opts).data;
     const b = quantizeInput(cfg.method === "search" ? bS : r.b, cfg.abits, cfg, outB, null);
-    matmuls.set(name, { name, a, b });
-    log(`calibrated ${name}`);
-  }
+    const m: QuantMatmulLayer = { name, a, b };
+    matmuls.set(name, m);
+    log(`calibrated ${name} (${++done}/${total})`);
+    return m;
+  };
+  // One forward pass; each layer is calibrated when it runs. Sequential: the layer then returns its quantized
+  // output, so later layers calibrate on what the quantized prefix produces (as PyTorch's fake-quant modules do
+  // when observers and fake-quant are both on during calibration); parallel: the float output.
+  const calibrating: LayerOps = {
+    conv2d(name, x, w, b, opts) {
+      const l = weightLayer(name, { x, w, b, conv: opts });
+      return cfg.sequential ? conv2d(fakeQuantAct(l.input, x), l.weightFake, b, opts) : conv2d(x, w, b, opts);
+    },
+    linear(name, x, w, b) {
+      const l = weightLayer(name, { x, w, b, conv: null });
+      return cfg.sequential ? linear(fakeQuantAct(l.input, x), l.weightFake, b) : linear(x, w, b);
+    },
+    matmul(name, a, b, opts) {
+      const m = matmulLayer(name, { a, b, opts });
+      return cfg.sequential ? matmul(fakeQuantAct(m.a, a), fakeQuantAct(m.b, b), opts) : matmul(a, b, opts);
+    },
+  };
+  model.forward(calib, { layers: calibrating });
+  for (const n of model.weightLayers) if (!weights.has(n)) throw new Error(`calibrateModel: layer ${n} did not run in the forward pass`);
+  for (const n of model.matmulLayers) if (!matmuls.has(n)) throw new Error(`calibrateModel: matmul ${n} did not run in the forward pass`);
   return { weights, matmuls };
 }
 
