@@ -14,6 +14,7 @@ const FLAGS = {
   batch: { kind: "int", default: 64, help: "batch size" },
   preds: { kind: "string", help: "write one argmax byte per image to this file" },
   json: { kind: "bool", help: "print one JSON object instead of the table" },
+  compare: { kind: "bool", help: "quantized models: also run the other execution mode and report agreement and max logit difference" },
   quiet: { kind: "bool", help: "no progress bar" },
   help: { kind: "bool", help: "show this help" },
 } satisfies FlagSpecs;
@@ -35,6 +36,8 @@ export interface EvalResult {
   calibSeconds: number;
   /** Deployed model bytes (quantized: codes bit-packed + scales + float params). */
   modelBytes: number;
+  /** --compare: the other execution mode's top-1, the % of equal predictions and the max |logit difference|. */
+  compare?: { mode: string; top1: number; agreement: number; maxLogitDiff: number };
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
@@ -58,6 +61,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (set.height !== model.imageSize) {
     throw new UsageError(`zoa eval: ${dataFile} has ${set.height}x${set.width} images but ${modelFile} expects ${model.imageSize}x${model.imageSize}`);
   }
+  if (f.compare && !prepared.quantized) throw new UsageError("zoa eval: --compare needs a quantized model (--quant or a quantized file)");
+  const otherMode = (f.exec ?? "simulated") === "integer" ? "simulated" : "integer";
+  const otherLayers = f.compare && prepared.quantized ? prepared.quantized.layerOps(otherMode) : undefined;
+  let agree = 0;
+  let otherCorrect = 0;
+  let maxLogitDiff = 0;
   const preds = new Uint8Array(set.count);
   let correct = 0;
   const progress = new Progress("eval", set.count, !f.quiet);
@@ -66,11 +75,21 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const n = Math.min(batch, set.count - start);
     const t0 = performance.now();
     const x = normalizeBatch(set, start, n, model.mean, model.std);
-    const p = argmax(model.forward(x, { layers }).logits, 1);
+    const logits = model.forward(x, { layers }).logits;
+    const p = argmax(logits, 1);
     compute += performance.now() - t0;
     for (let i = 0; i < n; i++) {
       preds[start + i] = p[i];
       if (p[i] === set.labels[start + i]) correct++;
+    }
+    if (otherLayers) {
+      const other = model.forward(x, { layers: otherLayers }).logits;
+      const q = argmax(other, 1);
+      for (let i = 0; i < n; i++) {
+        if (q[i] === p[i]) agree++;
+        if (q[i] === set.labels[start + i]) otherCorrect++;
+      }
+      for (let i = 0; i < logits.size; i++) maxLogitDiff = Math.max(maxLogitDiff, Math.abs(logits.data[i] - other.data[i]));
     }
     progress.update(start + n, `top-1 ${((100 * correct) / (start + n)).toFixed(2)}%`);
   }
@@ -87,6 +106,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     precision: prepared.label,
     calibSeconds: prepared.calibSeconds,
     modelBytes: prepared.quantized ? prepared.quantized.memoryBytes().total : model.params.count() * 4,
+    ...(otherLayers
+      ? { compare: { mode: otherMode, top1: (100 * otherCorrect) / set.count, agreement: (100 * agree) / set.count, maxLogitDiff } }
+      : {}),
   };
   if (f.preds) writeOutput("eval", "preds", f.preds, preds, [modelFile, dataFile, ...(f.calib ? [f.calib] : [])]);
   if (f.json) console.log(JSON.stringify(res));
@@ -97,6 +119,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     console.log(`top-1    ${res.top1.toFixed(2)}% (${correct}/${set.count})`);
     console.log(`speed    ${res.imagesPerSecond.toFixed(1)} images/s (batch ${batch}, backend ${backend.name}, inference only)`);
     if (f.preds) console.log(`preds    ${f.preds}`);
+    if (res.compare) {
+      console.log(`${res.compare.mode.padEnd(8)} top-1 ${res.compare.top1.toFixed(2)}%, same prediction on ${res.compare.agreement.toFixed(2)}% of images, max |logit difference| ${res.compare.maxLogitDiff.toExponential(3)}`);
+    }
   }
   return 0;
 }
