@@ -5,6 +5,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { benchCorrupt } from "./corrupt.bench.js";
 import { benchGemm } from "./gemm.bench.js";
 import { benchModels } from "./models.bench.js";
+import { benchQConv, benchQGemm } from "./qgemm.bench.js";
 import { benchQuant } from "./quant.bench.js";
 import { getBackend } from "../src/tensor/backends.js";
 import { machine, mdTable } from "./util.js";
@@ -36,6 +37,17 @@ async function main(): Promise<void> {
       rows.map((r) => [r.name, `${r.M}x${r.N}x${r.K}`, f(r.naive), f(r.packed), f(r.simd), r.simd === null ? "-" : `${(r.simd / r.packed).toFixed(1)}x`]),
     );
     sections.push(`## fp32 GEMM, single thread (median GFLOP/s)\n\n${table}`);
+    console.log(`\n${table}`);
+  }
+
+  if (want("qgemm")) {
+    const rows = [...(await benchQGemm()), ...(await benchQConv())];
+    json.qgemm = rows;
+    const table = mdTable(
+      ["shape", "M x N x K", "plain TS int8 GOP/s", "SIMD int8 (API)", "SIMD int8 (into buffer)", "SIMD fp32 GFLOP/s", "int8 / fp32"],
+      rows.map((r) => [r.name, `${r.M}x${r.N}x${r.K}`, f(r.js), f(r.int8), f(r.int8Into), f(r.fp32), r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`]),
+    );
+    sections.push(`## int8 GEMM / conv vs the engine's fp32 SIMD, single thread (median GOP/s)\n\n${table}`);
     console.log(`\n${table}`);
   }
 
