@@ -1,6 +1,6 @@
 // Trains a demo model from scratch on the procedural dataset (src/data/procedural.ts) and writes a safetensors
 // checkpoint that `loadModel` (and every zoa command) reads. No outside data or weights are involved.
-//   npx tsx tools/train/train_demo.ts --arch resnet --out models/demo_resnet.safetensors --epochs 30 --seed 0
+//   npx tsx tools/train/train_demo.ts --arch resnet --out models/demo_resnet.safetensors --epochs 15 --seed 0
 //   npx tsx tools/train/train_demo.ts --arch vit --out models/demo_vit.safetensors --epochs 60 --seed 0
 // Recipes: ResNet (CIFAR, depth 6n+2, widths 16/32/64): SGD nesterov momentum 0.9, lr 0.1 at batch 128, weight decay
 // 5e-4, 1 warm-up epoch, cosine. ViT (32x32, patch 4, dim 64, depth 4, 4 heads, MLP ratio 2): AdamW lr 1e-3 at batch
@@ -22,7 +22,7 @@ import { type EpochResult, train } from "../../src/train/trainer.js";
 const FLAGS = {
   arch: { kind: "string", help: "resnet or vit" },
   out: { kind: "string", help: "checkpoint file (.safetensors)" },
-  epochs: { kind: "int", help: "epochs (default: resnet 30, vit 60)" },
+  epochs: { kind: "int", help: "epochs (default: resnet 15, vit 60)" },
   seed: { kind: "int", default: 0, help: "init / shuffle / augmentation seed" },
   "data-seed": { kind: "int", default: 1, help: "procedural train set seed (the test set uses data-seed + 1)" },
   "train-size": { kind: "int", default: 10000, help: "training images" },
@@ -53,7 +53,7 @@ function main(argv: string[]): void {
   const vit = kind === "vit";
   const arch: TrainArch = vit ? { kind: "vit", config: DEMO_VIT } : { kind: "cifar_resnet", config: cifarResNetConfig(f.depth ?? 8, 10, 32) };
   const name = vit ? "demo_vit_p4_d64_procedural" : `demo_resnet${f.depth ?? 8}_procedural`;
-  const epochs = f.epochs ?? (vit ? 60 : 30);
+  const epochs = f.epochs ?? (vit ? 60 : 15);
   const optimizer: OptimizerConfig = vit
     ? { kind: "adamw", lr: f.lr ?? 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05 }
     : { kind: "sgd", lr: f.lr ?? 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 };
