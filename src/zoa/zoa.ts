@@ -76,6 +76,14 @@ export function zoaSpecConfig(model: Classifier, bits: number | null, over: Part
   };
 }
 
+export interface ZoaOptions {
+  /**
+   * Replaces the seeded segmented-uniform draw of u (tests, golden fixtures): returns u for `count` coordinates
+   * (alpha first when N >= 1, then each layer's weight and bias groups) of batch index `batch`.
+   */
+  perturbation?: (count: number, batch: number) => Float32Array;
+}
+
 export class Zoa implements Adapter {
   readonly name = "zoa";
   readonly bank: KnowledgeBank;
@@ -89,11 +97,14 @@ export class Zoa implements Adapter {
   private momentum: Float32Array | null = null;
   /** Loss of the last clean pass, for reports. */
   lastLoss = NaN;
+  /** Loss of the last perturbed pass (L1). */
+  lastPerturbedLoss = NaN;
 
   constructor(
     readonly predictor: Predictor,
     readonly source: SourceStats,
     readonly config: ZoaConfig,
+    readonly opts: ZoaOptions = {},
   ) {
     const model = predictor.model;
     const layers = zoaAdaptedLayers(model).map((n) => ({
@@ -141,14 +152,16 @@ export class Zoa implements Adapter {
 
     // 2. Perturbed pass. Coordinates: alpha (when N >= 1), then one per channel group of every layer's weight
     // and bias (groupSize 1: one per scalar, the spec).
-    const rng = batchRng(cfg.seed, b);
     const withAlpha = this.bank.slots.length >= 1;
     const nAlpha = withAlpha ? this.bank.alpha.length : 0;
     const groups = this.groupIndex();
-    const u = segmentedUniform(rng, nAlpha + groups.count);
+    const count = nAlpha + groups.count;
+    const u = this.opts.perturbation ? this.opts.perturbation(count, b) : segmentedUniform(batchRng(cfg.seed, b), count);
+    if (u.length !== count) throw new RangeError(`Zoa: perturbation has ${u.length} coordinates, expected ${count}`);
     const alphaStep = withAlpha ? Array.from(u.subarray(0, nAlpha), (v) => cfg.cAlpha * v) : null;
     const tildeStep = groups.of.map((g) => Float32Array.from(g, (k) => cfg.c * u[nAlpha + k]));
     const l1 = this.loss(this.pass(x, tildeStep, alphaStep));
+    this.lastPerturbedLoss = l1;
 
     // 3. SPSA estimate g_i = (L1 - L2) / (c_i u_i) and the update.
     const diff = l1 - l2;
