@@ -7,7 +7,8 @@ import { Rng, Tensor } from "../../src/tensor/index.js";
 import { detTensorValues } from "./detweights.js";
 import { type ModelGoldenBase, loadGolden } from "./golden.js";
 
-function detParams(g: ModelGoldenBase): ParamMap {
+/** A ParamMap holding the deterministic-hash values of every parameter a golden fixture lists. */
+export function detParams(g: ModelGoldenBase): ParamMap {
   const m = new Map<string, Tensor>();
   for (const p of g.params) {
     const v = detTensorValues(p.name, p.shape);

@@ -7,7 +7,8 @@ import { ResNet, cifarResNetConfig, torchvisionResNetConfig } from "../../src/mo
 import { VisionTransformer, type ViTConfig } from "../../src/models/vit.js";
 import { Tensor } from "../../src/tensor/index.js";
 import { expectClose, maxAbsDiff } from "../helpers/close.js";
-import { detInput, detTensorValues } from "../helpers/detweights.js";
+import { detInput } from "../helpers/detweights.js";
+import { detParams } from "../helpers/tiny_models.js";
 import {
   type BigModelGolden,
   type CifarResNetTinyGolden,
@@ -18,15 +19,6 @@ import {
   goldenF32,
   loadGolden,
 } from "../helpers/golden.js";
-
-function detParams(g: ModelGoldenBase): ParamMap {
-  const m = new Map<string, Tensor>();
-  for (const p of g.params) {
-    const v = detTensorValues(p.name, p.shape);
-    if (v) m.set(p.name, new Tensor(p.shape, v));
-  }
-  return new ParamMap(m, "det-weights");
-}
 
 function vitConfig(c: VitConfig): ViTConfig {
   return { imgSize: c.imgSize, patchSize: c.patch, inChans: c.inChans, embedDim: c.dim, depth: c.depth, numHeads: c.heads, mlpRatio: c.mlpRatio, numClasses: c.numClasses, eps: c.eps };

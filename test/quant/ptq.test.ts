@@ -6,25 +6,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LayerOps } from "../../src/models/layers.js";
 import type { Classifier } from "../../src/models/model.js";
-import { ParamMap } from "../../src/models/params.js";
-import { ResNet, cifarResNetConfig } from "../../src/models/resnet.js";
-import { VisionTransformer } from "../../src/models/vit.js";
 import { calibrateModel, quantConfig } from "../../src/quant/ptq.js";
 import { loadQuantizedModel, saveQuantizedModel } from "../../src/quant/qio.js";
 import { QuantizedModel } from "../../src/quant/qmodel.js";
 import { Tensor, argmax } from "../../src/tensor/index.js";
 import { maxAbsDiff } from "../helpers/close.js";
-import { detInput, detTensorValues } from "../helpers/detweights.js";
-import { type ModelGoldenBase, loadGolden } from "../helpers/golden.js";
-
-function detParams(g: ModelGoldenBase): ParamMap {
-  const m = new Map<string, Tensor>();
-  for (const p of g.params) {
-    const v = detTensorValues(p.name, p.shape);
-    if (v) m.set(p.name, new Tensor(p.shape, v));
-  }
-  return new ParamMap(m, "det-weights");
-}
+import { detInput } from "../helpers/detweights.js";
+import { tinyResNet, tinyViT } from "../helpers/tiny_models.js";
 
 /**
  * Runs the simulated model, and at every quantized layer also runs the integer op on the same input: outputs must
@@ -55,10 +43,8 @@ function expectLayerwiseEqual(model: Classifier, q: QuantizedModel, x: Tensor): 
   model.forward(x, { layers: probe });
 }
 
-const resnetG = loadGolden<ModelGoldenBase>("cifar_resnet_tiny");
-const vitG = loadGolden<ModelGoldenBase>("vit_tiny");
-const resnet = new ResNet(cifarResNetConfig(8, 10, 16), detParams(resnetG));
-const vit = new VisionTransformer({ imgSize: 16, patchSize: 4, inChans: 3, embedDim: 32, depth: 3, numHeads: 2, mlpRatio: 4, numClasses: 10, eps: 1e-6 }, detParams(vitG));
+const resnet = tinyResNet();
+const vit = tinyViT();
 const calib = new Tensor([8, 3, 16, 16], detInput([8, 3, 16, 16]));
 const test = new Tensor([8, 3, 16, 16], detInput([8, 3, 16, 16]).map((v, i) => v * 0.9 + Math.sin(i) * 0.1));
 

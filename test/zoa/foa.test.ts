@@ -8,31 +8,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ImageSet, normalizeBatch } from "../../src/data/cifar.js";
 import type { Classifier, ForwardResult } from "../../src/models/model.js";
-import { ParamMap } from "../../src/models/params.js";
-import { ResNet, cifarResNetConfig } from "../../src/models/resnet.js";
-import { VisionTransformer } from "../../src/models/vit.js";
 import { Rng, Tensor } from "../../src/tensor/index.js";
 import { sourceStatistics } from "../../src/zoa/features.js";
 import { Foa, type FoaConfig, upsampleGrid } from "../../src/zoa/foa.js";
 import { readAdapterState, writeAdapterState } from "../../src/zoa/zoa_state.js";
-import { detTensorValues } from "../helpers/detweights.js";
-import { type ModelGoldenBase, loadGolden } from "../helpers/golden.js";
+import { tinyResNet, tinyViT } from "../helpers/tiny_models.js";
 
-function detParams(g: ModelGoldenBase): ParamMap {
-  const m = new Map<string, Tensor>();
-  for (const p of g.params) {
-    const v = detTensorValues(p.name, p.shape);
-    if (v) m.set(p.name, new Tensor(p.shape, v));
-  }
-  return new ParamMap(m, "det-weights");
-}
-
-const tinyResNet = () => new ResNet(cifarResNetConfig(8, 10, 16), detParams(loadGolden<ModelGoldenBase>("cifar_resnet_tiny")));
-const tinyViT = () =>
-  new VisionTransformer(
-    { imgSize: 16, patchSize: 4, inChans: 3, embedDim: 32, depth: 3, numHeads: 2, mlpRatio: 4, numClasses: 10, eps: 1e-6 },
-    detParams(loadGolden<ModelGoldenBase>("vit_tiny")),
-  );
 
 function images(n: number, seed: number, tint = 0): ImageSet {
   const rng = new Rng(seed);
