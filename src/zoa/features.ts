@@ -42,15 +42,19 @@ export function moments(x: Tensor): MomentStats {
   return { mean, std };
 }
 
-/** Source statistics over the first `count` images of `set` (batches of `batch`). */
-export function sourceStatistics(p: Predictor, set: ImageSet, count: number, batch = 64): SourceStats {
+/**
+ * Source statistics over the first `count` images of `set` (batches of `batch`). `bnStats` is the BatchNorm
+ * mode of the forward passes (no effect on a ViT): the deployed model's running statistics by default, or batch
+ * statistics, the mode ZOA-ResNet adapts in.
+ */
+export function sourceStatistics(p: Predictor, set: ImageSet, count: number, batch = 64, bnStats: "running" | "batch" = "running"): SourceStats {
   const n = Math.min(count, set.count);
   let sums: { s: Float64Array; ss: Float64Array }[] | null = null;
   let finalSum: Float64Array | null = null;
   for (let start = 0; start < n; start += batch) {
     const b = Math.min(batch, n - start);
     const x = normalizeBatch(set, start, b, p.model.mean, p.model.std);
-    const { features } = p.model.forward(x, { layers: p.layers });
+    const { features } = p.model.forward(x, { layers: p.layers, bnStats });
     const groups = featureGroups(features);
     sums ??= groups.map((g) => ({ s: new Float64Array(g.shape[1]), ss: new Float64Array(g.shape[1]) }));
     groups.forEach((g, i) => {
