@@ -97,15 +97,36 @@ export class QuantizedModel {
     return l;
   }
 
-  /** Fake-quant execution in float32. */
+  private readonly simBias = new Map<string, Tensor | null>();
+
+  /**
+   * The bias the simulated mode adds: with a uniform input quantizer, the int32 bias of the integer mode
+   * dequantized (round(b / (sA sW[c])) * float32(sA sW[c])), so both modes add the same bias and differ only by
+   * float summation order; with a twin-uniform input (no single input scale) the float bias, as the integer mode.
+   */
+  private simulatedBias(l: QuantWeightLayer): Tensor | null {
+    if (!this.simBias.has(l.name)) {
+      let b: Tensor | null = l.bias;
+      if (l.bias && l.input.kind === "uniform") {
+        const sA = l.input.params.scale[0];
+        const codes = biasCodes(l.bias.data, sA, l.weight.scale);
+        const sW = l.weight.scale;
+        b = new Tensor(l.bias.shape, Float32Array.from(codes, (q, c) => q * Math.fround(sA * sW[sW.length === 1 ? 0 : c])));
+      }
+      this.simBias.set(l.name, b);
+    }
+    return this.simBias.get(l.name) ?? null;
+  }
+
+  /** Fake-quant execution in float32 (weights, activations and the bias on their integer grids). */
   readonly simulated: LayerOps = {
     conv2d: (name, x, _w, _b, opts) => {
       const l = this.weight(name);
-      return conv2d(fakeQuantAct(l.input, x), l.weightFake, l.bias, opts);
+      return conv2d(fakeQuantAct(l.input, x), l.weightFake, this.simulatedBias(l), opts);
     },
     linear: (name, x) => {
       const l = this.weight(name);
-      return linear(fakeQuantAct(l.input, x), l.weightFake, l.bias);
+      return linear(fakeQuantAct(l.input, x), l.weightFake, this.simulatedBias(l));
     },
     matmul: (name, a, b, opts) => {
       const l = this.mm(name);
