@@ -69,7 +69,7 @@ export function tableBackend(name: string, description: string, table: Partial<K
     description,
     supports: (kernel) => table[kernel] !== undefined,
     run<K extends KernelName>(kernel: K, inputs: KernelSpecs[K]["inputs"], attrs: KernelSpecs[K]["attrs"]): Tensor {
-      const fn = table[kernel] as KernelFn<K> | undefined;
+      const fn: KernelTable[K] | undefined = table[kernel];
       if (fn) return fn(inputs, attrs);
       if (fallback) return fallback.run(kernel, inputs, attrs);
       throw new Error(`${kernel}: not implemented by backend '${name}'`);
