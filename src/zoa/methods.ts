@@ -3,6 +3,7 @@ import type { Adapter, Predictor } from "./adapter.js";
 import { NoAdapt, NormAdapt } from "./baselines.js";
 import { Foa } from "./foa.js";
 import { T3A } from "./t3a.js";
+import { Tent } from "./tent.js";
 import type { SourceStats } from "./features.js";
 import { type ZoaConfig, Zoa, zoaSpecConfig } from "./zoa.js";
 import { zoaVariantConfig, ZOA_VARIANTS, type ZoaVariantName } from "./variants.js";
@@ -18,7 +19,7 @@ export interface MethodContext {
   zoa?: Partial<ZoaConfig>;
 }
 
-export const METHOD_NAMES = ["none", "norm", "t3a", "foa", "zoa"] as const;
+export const METHOD_NAMES = ["none", "norm", "t3a", "foa", "zoa", "tent"] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 type Factory = (ctx: MethodContext) => Adapter;
@@ -28,6 +29,7 @@ const FACTORIES: Partial<Record<MethodName, Factory>> = {
   norm: (ctx) => new NormAdapt(ctx.predictor),
   t3a: (ctx) => new T3A(ctx.predictor),
   foa: (ctx) => new Foa(ctx.predictor, ctx.source, { seed: ctx.seed }),
+  tent: (ctx) => new Tent(ctx.predictor),
   zoa: (ctx) => new Zoa(ctx.predictor, ctx.source, zoaVariantConfig(ctx.zoaVariant, zoaSpecConfig(ctx.predictor.model, ctx.bits, { seed: ctx.seed, ...ctx.zoa }))),
 };
 
