@@ -10,12 +10,12 @@ import { normalizeBatch } from "../../src/data/cifar.js";
 import type { LayerOps } from "../../src/models/layers.js";
 import type { Classifier, NormAffine } from "../../src/models/model.js";
 import { Tensor } from "../../src/tensor/index.js";
-import { NormAdapt } from "../../src/zoa/baselines.js";
+import { NoAdapt, NormAdapt } from "../../src/zoa/baselines.js";
 import { createAdapter } from "../../src/zoa/methods.js";
 import { TENT_QUANT_ERROR, Tent, meanEntropyAndGrad } from "../../src/zoa/tent.js";
 import { readAdapterState, writeAdapterState } from "../../src/zoa/zoa_state.js";
 import { maxAbsDiff } from "../helpers/close.js";
-import { randomImages, tinyResNet } from "../helpers/tiny_models.js";
+import { randomImages, tinyResNet, tinyViT } from "../helpers/tiny_models.js";
 
 function batch(model: Classifier, n: number, seed: number, tint = 0): Tensor {
   return normalizeBatch(randomImages(n, seed, tint), 0, n, model.mean, model.std);
@@ -115,6 +115,18 @@ describe("Tent", () => {
       expect(maxAbsDiff(d.forward(x).data, ref)).toBe(0);
       expect(maxAbsDiff(e.forward(x).data, ref)).toBe(0);
     }
+  });
+
+  it("on a ViT trains the LayerNorm affine and first predicts like NoAdapt", () => {
+    const model = tinyViT();
+    const before = snapshot(model);
+    const tent = new Tent({ model });
+    const x = batch(model, 4, 6, 10);
+    const first = tent.forward(x);
+    expect(maxAbsDiff(first.data, new NoAdapt({ model }).forward(x).data)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(tent.forward(x).data, first.data)).toBeGreaterThan(0);
+    expect(tent.stats().adapterBytes).toBe(model.normLayers.reduce((a, l) => a + l.channels, 0) * 2 * 2 * 4);
+    for (const [n, v] of before) expect(maxAbsDiff(model.params.get(n).data, v), n).toBe(0);
   });
 
   it("refuses quantized execution", () => {
