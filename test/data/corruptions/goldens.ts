@@ -24,7 +24,7 @@ export interface GoldenIndex {
   versions: Record<string, string>;
   arange: Record<"cifar" | "imagenet", number[][]>;
   entries: Record<string, Entry>;
-  frost?: Record<string, { shape: [number, number, number]; sha256: string; centre16: string; full_sha256: string }>;
+  frost?: Record<string, { shape: [number, number, number]; sha256: string; centre16Mean: [number, number, number]; full_sha256: string }>;
 }
 
 export const GOLDENS: GoldenIndex = JSON.parse(readFileSync(join(FIXTURES, "corruption-goldens.json"), "utf8"));

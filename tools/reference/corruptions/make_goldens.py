@@ -342,7 +342,8 @@ def main():
             index["entries"][f"{variant}/{name}"] = entry
         with open(os.path.join(OUT, f"corruption-goldens-{variant}.bin"), "wb") as f:
             f.write(bytes(blob))
-    # Frost textures after cv2.imread + cv2.resize(fx=fy=0.2): sha256 and the centre 16x16 crop (RGB planar).
+    # Frost textures after cv2.imread + cv2.resize(fx=fy=0.2): sha256 and the per-channel mean of the centre 16x16
+    # crop (only summaries: no texture pixels are committed).
     if os.path.isdir(frost_dir):
         frost = {}
         for name in ["frost1.png", "frost2.png", "frost3.png", "frost4.jpg", "frost5.jpg"]:
@@ -351,7 +352,7 @@ def main():
             h, w = small.shape[:2]
             c = np.ascontiguousarray(small[h // 2 - 8:h // 2 + 8, w // 2 - 8:w // 2 + 8].transpose(2, 0, 1))
             full = np.ascontiguousarray(t[..., [2, 1, 0]].transpose(2, 0, 1))
-            frost[name] = {"shape": [3, h, w], "sha256": hashlib.sha256(planar(small)).hexdigest(), "centre16": base64.b64encode(c.tobytes()).decode(),
+            frost[name] = {"shape": [3, h, w], "sha256": hashlib.sha256(planar(small)).hexdigest(), "centre16Mean": [round(float(v), 4) for v in c.reshape(3, -1).mean(axis=1)],
                            "full_sha256": hashlib.sha256(full.tobytes()).hexdigest()}
         index["frost"] = frost
     with open(os.path.join(OUT, "corruption-goldens.json"), "w") as f:
