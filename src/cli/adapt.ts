@@ -9,7 +9,6 @@ import { runStream } from "../zoa/runner.js";
 import { DEFAULT_ZOA_VARIANT, ZOA_VARIANTS, type ZoaVariantName } from "../zoa/variants.js";
 import { Zoa } from "../zoa/zoa.js";
 import { readAdapterState, writeAdapterState } from "../zoa/zoa_state.js";
-import { setBackend } from "../tensor/backends.js";
 import { type FlagSpecs, UsageError, helpText, parseFlags } from "./args.js";
 import { requireFile, writeOutput } from "./common.js";
 import { MODEL_FLAGS, prepareModel } from "./model_flags.js";
@@ -51,7 +50,6 @@ export async function adaptCommand(argv: string[]): Promise<number> {
   const log = (m: string) => {
     if (!f.quiet) process.stderr.write(`${m}\n`);
   };
-  setBackend(f.backend ?? "auto");
   const methods = (f.methods ?? f.method ?? "zoa").split(",").map((m) => m.trim()).filter(Boolean);
   for (const m of methods) if (!availableMethods().includes(m as never)) throw new UsageError(`zoa adapt: unknown method '${m}' (available: ${availableMethods().join(", ")})`);
   if (new Set(methods).size !== methods.length) throw new UsageError("zoa adapt: a method is listed twice");

@@ -1,7 +1,7 @@
 // `zoa eval`: top-1 of a checkpoint on a CIFAR-10 binary file, with per-image predictions and JSON output.
 import { readCifar, normalizeBatch } from "../data/cifar.js";
 import { argmax } from "../tensor/ops/reduce.js";
-import { setBackend } from "../tensor/backends.js";
+import { getBackend } from "../tensor/backends.js";
 import { type FlagSpecs, UsageError, helpText, parseFlags, required } from "./args.js";
 import { requireFile, writeOutput } from "./common.js";
 import { MODEL_FLAGS, prepareModel } from "./model_flags.js";
@@ -51,12 +51,11 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const batch = f.batch ?? 64;
   if (batch < 1) throw new UsageError(`zoa eval: --batch must be >= 1, got ${batch}`);
   if (f.limit !== undefined && f.limit < 1) throw new UsageError(`zoa eval: --limit must be >= 1, got ${f.limit}`);
-  const backend = setBackend(f.backend ?? "auto");
-
   const prepared = prepareModel("eval", f, (m) => {
     if (!f.quiet) process.stderr.write(`${m}\n`);
   });
   const { model, layers } = prepared;
+  const backend = getBackend();
   const set = readCifar(dataFile, f.limit);
   if (set.height !== model.imageSize) {
     throw new UsageError(`zoa eval: ${dataFile} has ${set.height}x${set.width} images but ${modelFile} expects ${model.imageSize}x${model.imageSize}`);

@@ -9,6 +9,7 @@ import { type CalibMethod, QUANT_PRESETS, type QuantPreset, calibrateModel, quan
 import { isQuantizedFile, loadQuantizedModel } from "../quant/qio.js";
 import { type ExecMode, QuantizedModel } from "../quant/qmodel.js";
 import type { SafetensorsFile } from "../io/safetensors.js";
+import { setBackend } from "../tensor/backends.js";
 import { type FlagSpecs, UsageError } from "./args.js";
 import { requireFile } from "./common.js";
 
@@ -27,6 +28,7 @@ export const MODEL_FLAGS = {
 
 export interface ModelFlagValues {
   model?: string;
+  backend?: string;
   quant?: string;
   wbits?: number;
   abits?: number;
@@ -51,6 +53,11 @@ export interface PreparedModel {
 /** Loads --model and applies --quant / --calib / --exec. Progress goes to `log`. */
 export function prepareModel(command: string, f: ModelFlagValues, log: (m: string) => void = () => {}): PreparedModel {
   if (!f.model) throw new UsageError(`zoa ${command}: --model is required`);
+  try {
+    setBackend(f.backend ?? "auto");
+  } catch (e) {
+    throw new UsageError(`zoa ${command}: --backend: ${(e as Error).message}`);
+  }
   const file = readSafetensors(requireFile(command, "model", f.model));
   const exec = (f.exec ?? "simulated") as ExecMode;
   if (exec !== "simulated" && exec !== "integer") throw new UsageError(`zoa ${command}: --exec must be simulated or integer, got '${f.exec}'`);
