@@ -5,13 +5,9 @@ import { describe, expect, it } from "vitest";
 import { conv2d, conv2dNaive } from "../../src/tensor/kernels/cpu/conv.js";
 import { gemmNaive, gemmPacked } from "../../src/tensor/kernels/cpu/gemm.js";
 import { Rng, Tensor } from "../../src/tensor/index.js";
+import { buildConvCase, convCaseArb, randomData } from "../helpers/conv_cases.js";
 import { expectClose } from "../helpers/close.js";
 
-function randomData(n: number, rng: Rng): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniformIn(-1, 1);
-  return a;
-}
 
 // Sums of up to K products of values in [-1, 1], accumulated in float64 in a different order.
 const TOL = { atol: 1e-5, rtol: 1e-5 };
@@ -65,40 +61,14 @@ describe("conv2d (im2col / 1x1 / depthwise) vs conv2dNaive", () => {
   it("agrees on random configurations", () => {
     fc.assert(
       fc.property(
-        fc.record({
-          n: fc.integer({ min: 1, max: 2 }),
-          cg: fc.integer({ min: 1, max: 4 }),
-          g: fc.integer({ min: 1, max: 3 }),
-          kg: fc.integer({ min: 1, max: 4 }),
-          h: fc.integer({ min: 1, max: 9 }),
-          w: fc.integer({ min: 1, max: 9 }),
-          kh: fc.integer({ min: 1, max: 4 }),
-          kw: fc.integer({ min: 1, max: 4 }),
-          sh: fc.integer({ min: 1, max: 3 }),
-          sw: fc.integer({ min: 1, max: 3 }),
-          ph: fc.integer({ min: 0, max: 2 }),
-          pw: fc.integer({ min: 0, max: 2 }),
-          dh: fc.integer({ min: 1, max: 2 }),
-          dw: fc.integer({ min: 1, max: 2 }),
-          bias: fc.boolean(),
-          depthwise: fc.boolean(),
-          seed: fc.integer({ min: 0, max: 2 ** 31 }),
-        }),
+        convCaseArb(2, 4, 4, 9),
         (p) => {
-          const cg = p.depthwise ? 1 : p.cg;
-          const C = cg * p.g;
-          const K = p.depthwise ? p.g * p.kg : p.kg * p.g;
-          const OH = Math.floor((p.h + 2 * p.ph - p.dh * (p.kh - 1) - 1) / p.sh) + 1;
-          const OW = Math.floor((p.w + 2 * p.pw - p.dw * (p.kw - 1) - 1) / p.sw) + 1;
-          fc.pre(OH >= 1 && OW >= 1);
-          const rng = new Rng(p.seed);
-          const x = new Tensor([p.n, C, p.h, p.w], randomData(p.n * C * p.h * p.w, rng));
-          const w = new Tensor([K, cg, p.kh, p.kw], randomData(K * cg * p.kh * p.kw, rng));
-          const bias = p.bias ? new Tensor([K], randomData(K, rng)) : null;
-          const attrs = { stride: [p.sh, p.sw] as const, padding: [p.ph, p.pw] as const, dilation: [p.dh, p.dw] as const, groups: p.g, outShape: [p.n, K, OH, OW] };
-          const fast = conv2d({ x, w, bias }, attrs);
-          const ref = conv2dNaive({ x, w, bias }, attrs);
-          expect([...fast.shape]).toEqual([p.n, K, OH, OW]);
+          const c = buildConvCase(p);
+          fc.pre(c !== null);
+          if (!c) return;
+          const fast = conv2d(c.inputs, c.attrs);
+          const ref = conv2dNaive(c.inputs, c.attrs);
+          expect([...fast.shape]).toEqual(c.attrs.outShape);
           expectClose(fast.data, ref.data, TOL, "conv2d");
         },
       ),

@@ -11,12 +11,8 @@ import { simdBackend } from "../../src/tensor/backends.js";
 import { Rng, Tensor, conv2d, matmul, referenceBackend, withBackend } from "../../src/tensor/index.js";
 import { simdSupported } from "../../src/wasm/features.js";
 import { type Tolerance, expectClose } from "../helpers/close.js";
+import { buildConvCase, convCaseArb, randomData } from "../helpers/conv_cases.js";
 
-function randomData(n: number, rng: Rng): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniformIn(-1, 1);
-  return a;
-}
 
 /** Integers in [-4, 4]: every product and partial sum below is exact in float32, whatever the order. */
 function smallIntegers(n: number, rng: Rng): Float32Array {
@@ -165,41 +161,15 @@ describe("conv2dSimd vs conv2dNaive", () => {
   it("agrees on random configurations (groups, depthwise, stride, padding, dilation, batching)", () => {
     fc.assert(
       fc.property(
-        fc.record({
-          n: fc.integer({ min: 1, max: 40 }),
-          cg: fc.integer({ min: 1, max: 5 }),
-          g: fc.integer({ min: 1, max: 3 }),
-          kg: fc.integer({ min: 1, max: 9 }),
-          h: fc.integer({ min: 1, max: 12 }),
-          w: fc.integer({ min: 1, max: 12 }),
-          kh: fc.integer({ min: 1, max: 4 }),
-          kw: fc.integer({ min: 1, max: 4 }),
-          sh: fc.integer({ min: 1, max: 3 }),
-          sw: fc.integer({ min: 1, max: 3 }),
-          ph: fc.integer({ min: 0, max: 2 }),
-          pw: fc.integer({ min: 0, max: 2 }),
-          dh: fc.integer({ min: 1, max: 2 }),
-          dw: fc.integer({ min: 1, max: 2 }),
-          bias: fc.boolean(),
-          depthwise: fc.boolean(),
-          seed: fc.integer({ min: 0, max: 2 ** 31 }),
-        }),
+        convCaseArb(40, 5, 9, 12),
         (p) => {
-          const cg = p.depthwise ? 1 : p.cg;
-          const C = cg * p.g;
-          const K = p.kg * p.g;
-          const OH = Math.floor((p.h + 2 * p.ph - p.dh * (p.kh - 1) - 1) / p.sh) + 1;
-          const OW = Math.floor((p.w + 2 * p.pw - p.dw * (p.kw - 1) - 1) / p.sw) + 1;
-          fc.pre(OH >= 1 && OW >= 1);
-          const rng = new Rng(p.seed);
-          const x = new Tensor([p.n, C, p.h, p.w], randomData(p.n * C * p.h * p.w, rng));
-          const w = new Tensor([K, cg, p.kh, p.kw], randomData(K * cg * p.kh * p.kw, rng));
-          const bias = p.bias ? new Tensor([K], randomData(K, rng)) : null;
-          const attrs = { stride: [p.sh, p.sw] as const, padding: [p.ph, p.pw] as const, dilation: [p.dh, p.dw] as const, groups: p.g, outShape: [p.n, K, OH, OW] };
-          const fast = conv2dSimd({ x, w, bias }, attrs);
-          const ref = conv2dNaive({ x, w, bias }, attrs);
-          expect([...fast.shape]).toEqual([p.n, K, OH, OW]);
-          expectClose(fast.data, ref.data, tol(cg * p.kh * p.kw), "conv2d");
+          const c = buildConvCase(p);
+          fc.pre(c !== null);
+          if (!c) return;
+          const fast = conv2dSimd(c.inputs, c.attrs);
+          const ref = conv2dNaive(c.inputs, c.attrs);
+          expect([...fast.shape]).toEqual(c.attrs.outShape);
+          expectClose(fast.data, ref.data, tol(c.reduction), "conv2d");
         },
       ),
       { numRuns: 200, seed: 29 },
