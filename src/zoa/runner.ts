@@ -3,6 +3,7 @@
 import { normalizeBatch } from "../data/cifar.js";
 import type { StreamBatch } from "../data/stream.js";
 import { argmax } from "../tensor/ops/reduce.js";
+import type { Tensor } from "../tensor/tensor.js";
 import type { Adapter } from "./adapter.js";
 
 export interface MethodResult {
@@ -54,9 +55,17 @@ export function runStream(adapters: readonly Adapter[], stream: Iterable<StreamB
     rounds = Math.max(rounds, b.round + 1);
     const key = `${b.round}|${b.domain}`;
     const acc: Record<string, number> = {};
+    // Adapters usually share one model: normalise the batch once per distinct mean/std, not once per adapter.
+    const inputs = new Map<string, Tensor>();
+    const set = { images: b.images, labels: b.labels, count: b.count, channels: b.channels, height: b.height, width: b.width };
     for (const a of adapters) {
-      const norm = a.predictor.model;
-      const x = normalizeBatch({ images: b.images, labels: b.labels, count: b.count, channels: b.channels, height: b.height, width: b.width }, 0, b.count, norm.mean, norm.std);
+      const { mean, std } = a.predictor.model;
+      const normKey = `${mean.join(",")}|${std.join(",")}`;
+      let x = inputs.get(normKey);
+      if (!x) {
+        x = normalizeBatch(set, 0, b.count, mean, std);
+        inputs.set(normKey, x);
+      }
       const pred = argmax(a.forward(x), 1);
       let right = 0;
       for (let i = 0; i < b.count; i++) if (pred[i] === b.labels[i]) right++;
