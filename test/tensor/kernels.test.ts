@@ -7,6 +7,7 @@ import { gemmNaive, gemmPacked } from "../../src/tensor/kernels/cpu/gemm.js";
 import { Rng, Tensor } from "../../src/tensor/index.js";
 import { buildConvCase, convCaseArb, randomData } from "../helpers/conv_cases.js";
 import { expectClose } from "../helpers/close.js";
+import { gemmViews } from "../helpers/gemm_cases.js";
 
 
 // Sums of up to K products of values in [-1, 1], accumulated in float64 in a different order.
@@ -27,8 +28,7 @@ describe("gemmPacked vs gemmNaive", () => {
           const rng = new Rng(seed);
           const a = randomData(M * K + 3, rng);
           const b = randomData(K * N + 5, rng);
-          const av = ta ? { data: a, offset: 3, rowStride: 1, colStride: M } : { data: a, offset: 3, rowStride: K, colStride: 1 };
-          const bv = tb ? { data: b, offset: 5, rowStride: 1, colStride: K } : { data: b, offset: 5, rowStride: N, colStride: 1 };
+          const [av, bv] = gemmViews(M, N, K, ta, tb, a, b, 3, 5);
           const ldc = N + 2;
           const c1 = randomData(M * ldc + 1, rng);
           const c2 = c1.slice();

@@ -12,6 +12,7 @@ import { Rng, Tensor, conv2d, matmul, referenceBackend, withBackend } from "../.
 import { simdSupported } from "../../src/wasm/features.js";
 import { type Tolerance, expectClose } from "../helpers/close.js";
 import { buildConvCase, convCaseArb, randomData } from "../helpers/conv_cases.js";
+import { gemmViews } from "../helpers/gemm_cases.js";
 
 
 /** Integers in [-4, 4]: every product and partial sum below is exact in float32, whatever the order. */
@@ -26,12 +27,6 @@ function smallIntegers(n: number, rng: Rng): Float32Array {
 // 9e-6 at K=256, 4e-5 at K=768, 1.1e-4 at K=3072 (64x64 outputs), hence atol scaled by K/128 above 128.
 function tol(K: number): Tolerance {
   return { atol: 1e-5 * Math.max(1, K / 128), rtol: 1e-4 };
-}
-
-function views(M: number, N: number, K: number, ta: boolean, tb: boolean, a: Float32Array, b: Float32Array, aOff: number, bOff: number): [MatView, MatView] {
-  const av = ta ? { data: a, offset: aOff, rowStride: 1, colStride: M } : { data: a, offset: aOff, rowStride: K, colStride: 1 };
-  const bv = tb ? { data: b, offset: bOff, rowStride: 1, colStride: K } : { data: b, offset: bOff, rowStride: N, colStride: 1 };
-  return [av, bv];
 }
 
 function both(M: number, N: number, K: number, av: MatView, bv: MatView, c0: Float32Array, cOff: number, ldc: number, accumulate: boolean): [Float32Array, Float32Array] {
@@ -61,7 +56,7 @@ describe("gemmSimd vs gemmNaive", () => {
           const rng = new Rng(seed);
           const a = randomData(M * K + 3, rng);
           const b = randomData(K * N + 5, rng);
-          const [av, bv] = views(M, N, K, ta, tb, a, b, 3, 5);
+          const [av, bv] = gemmViews(M, N, K, ta, tb, a, b, 3, 5);
           const ldc = N + 2;
           const [c1, c2] = both(M, N, K, av, bv, randomData(M * ldc + 1, rng), 1, ldc, accumulate);
           expectClose(c1, c2, tol(K), `gemm ${M}x${N}x${K} ta=${ta} tb=${tb} acc=${accumulate}`);
@@ -83,7 +78,7 @@ describe("gemmSimd vs gemmNaive", () => {
         fc.integer({ min: 0, max: 2 ** 31 }),
         (M, N, K, ta, tb, accumulate, seed) => {
           const rng = new Rng(seed);
-          const [av, bv] = views(M, N, K, ta, tb, smallIntegers(M * K, rng), smallIntegers(K * N, rng), 0, 0);
+          const [av, bv] = gemmViews(M, N, K, ta, tb, smallIntegers(M * K, rng), smallIntegers(K * N, rng), 0, 0);
           const [c1, c2] = both(M, N, K, av, bv, smallIntegers(M * N, rng), 0, N, accumulate);
           expect(c1).toEqual(c2);
         },
@@ -102,7 +97,7 @@ describe("gemmSimd vs gemmNaive", () => {
       [1030, 12, 7, true, true],
       [197, 70, 3072, false, true],
     ] as const) {
-      const [av, bv] = views(M, N, K, ta, tb, randomData(M * K, rng), randomData(K * N, rng), 0, 0);
+      const [av, bv] = gemmViews(M, N, K, ta, tb, randomData(M * K, rng), randomData(K * N, rng), 0, 0);
       const [c1, c2] = both(M, N, K, av, bv, new Float32Array(M * N), 0, N, false);
       expectClose(c1, c2, tol(K), `gemm ${M}x${N}x${K}`);
     }
