@@ -25,6 +25,11 @@ export interface ForwardOptions {
   layers?: LayerOps;
   /** Replaces the affine (weight, bias) of the named norm layers; weights are not copied. */
   normOverrides?: ReadonlyMap<string, NormAffine>;
+  /**
+   * Per-sample affine of the named norm layers: weight and bias [N, C], row n used for sample n (takes precedence
+   * over `normOverrides` for that layer; batch statistics are still taken over the whole batch).
+   */
+  normPerSample?: ReadonlyMap<string, NormAffine>;
   /** BatchNorm statistics: the stored running ones (default) or the current batch's (NormAdapt / ZOA-ResNet). */
   bnStats?: "running" | "batch";
   /** ViT only: prompt tokens [P, D] inserted after the class token (FOA). */

@@ -9,6 +9,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import type { LayerOps } from "./layers.js";
 import { type ForwardOptions, type NormLayerInfo, normAffine } from "./model.js";
 import type { ParamMap } from "./params.js";
+import { perSampleAffine } from "./per_sample_affine.js";
 
 export type Shortcut = "identity" | "optionA" | "conv";
 
@@ -37,13 +38,15 @@ export function convLayer(ctx: RunContext, name: string, x: Tensor, stride: numb
 
 /** BatchNorm `name` with running or batch statistics and optional affine override. */
 export function bnLayer(ctx: RunContext, name: string, x: Tensor): Tensor {
-  const { weight, bias } = normAffine(ctx.params, name, ctx.opts);
+  const perSample = ctx.opts.normPerSample?.get(name);
+  const { weight, bias } = perSample ? { weight: null, bias: null } : normAffine(ctx.params, name, ctx.opts);
   const useBatch = ctx.opts.bnStats === "batch";
-  return batchNorm(
+  const y = batchNorm(
     x,
     { weight, bias, runningMean: ctx.params.maybe(`${name}.running_mean`), runningVar: ctx.params.maybe(`${name}.running_var`), eps: BN_EPS },
     useBatch,
   );
+  return perSample ? perSampleAffine(y, perSample.weight, perSample.bias, "first") : y;
 }
 
 /** Option A shortcut (CIFAR ResNet): x[:, :, ::2, ::2] (when strided) then zero channels planes/4 on each side. */

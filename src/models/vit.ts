@@ -12,6 +12,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { type LayerOps, floatLayers } from "./layers.js";
 import { type Classifier, type ForwardOptions, type ForwardResult, type NormLayerInfo, normAffine } from "./model.js";
 import type { ParamMap } from "./params.js";
+import { perSampleAffine } from "./per_sample_affine.js";
 
 export interface ViTConfig {
   imgSize: number;
@@ -98,6 +99,8 @@ export class VisionTransformer implements Classifier {
   }
 
   private ln(name: string, x: Tensor, opts: ForwardOptions): Tensor {
+    const perSample = opts.normPerSample?.get(name);
+    if (perSample) return perSampleAffine(layerNorm(x, null, null, this.config.eps), perSample.weight, perSample.bias, "last");
     const { weight, bias } = normAffine(this.params, name, opts);
     return layerNorm(x, weight, bias, this.config.eps);
   }

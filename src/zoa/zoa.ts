@@ -7,12 +7,14 @@
 // L = lambda * D(feature statistics vs source) + mean entropy. ResNets normalise with batch statistics.
 // reference: zoa-method.md sections 3-7; variants beyond the paper are selected by ZoaConfig.variant.
 import type { Classifier, ForwardResult } from "../models/model.js";
+import type { Rng } from "../tensor/rng.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type Adapter, type AdapterState, type AdapterStats, PassCounter, type Predictor } from "./adapter.js";
 import { KnowledgeBank, type SlotStorage } from "./bank.js";
 import { type SourceStats, batchMean, meanEntropy, shiftFeatures, statDiscrepancy } from "./features.js";
 import { zoaAdaptedLayers } from "./layer_choice.js";
 import { batchRng, segmentedUniform } from "./perturb.js";
+import { groupLosses, groupMembers, perSampleOverrides } from "./population.js";
 import { ShiftDetector } from "./shift_detector.js";
 import { bankFromState, bankToState } from "./zoa_state.js";
 
@@ -47,6 +49,11 @@ export interface ZoaConfig {
   groupSize: number;
   /** Step with the sign of the (averaged) estimate instead of its value (ZO-signSGD). */
   signStep: boolean;
+  /**
+   * Perturbations per perturbed pass (1 = spec). P > 1: the batch is split into P groups of samples, each with its
+   * own perturbation, and the P paired estimates are averaged (population.ts).
+   */
+  population: number;
   seed: number;
 }
 
@@ -71,6 +78,7 @@ export function zoaSpecConfig(model: Classifier, bits: number | null, over: Part
     gradMomentum: 0,
     groupSize: 1,
     signStep: false,
+    population: 1,
     seed: 0,
     ...over,
   };
@@ -150,33 +158,20 @@ export class Zoa implements Adapter {
     const prediction =
       cfg.activationShift && this.hist ? this.counter.head(shiftFeatures(clean.features.final, this.source.finalMean, this.hist)) : clean.logits;
 
-    // 2. Perturbed pass. Coordinates: alpha (when N >= 1), then one per channel group of every layer's weight
-    // and bias (groupSize 1: one per scalar, the spec).
-    const withAlpha = this.bank.slots.length >= 1;
-    const nAlpha = withAlpha ? this.bank.alpha.length : 0;
-    const groups = this.groupIndex();
-    const count = nAlpha + groups.count;
-    const u = this.opts.perturbation ? this.opts.perturbation(count, b) : segmentedUniform(batchRng(cfg.seed, b), count);
-    if (u.length !== count) throw new RangeError(`Zoa: perturbation has ${u.length} coordinates, expected ${count}`);
-    const alphaStep = withAlpha ? Array.from(u.subarray(0, nAlpha), (v) => cfg.cAlpha * v) : null;
-    const tildeStep = groups.of.map((g) => Float32Array.from(g, (k) => cfg.c * u[nAlpha + k]));
-    const l1 = this.loss(this.pass(x, tildeStep, alphaStep));
-    this.lastPerturbedLoss = l1;
+    // 2. Perturbed pass and the SPSA estimate of every coordinate: alpha (when N >= 1), then one per channel
+    // group of every layer's weight and bias (groupSize 1: one per scalar, the spec).
+    const est = cfg.population > 1 ? this.populationEstimate(x, clean, b) : this.spsaEstimate(x, l2, b);
 
-    // 3. SPSA estimate g_i = (L1 - L2) / (c_i u_i) and the update.
-    const diff = l1 - l2;
-    if (Number.isFinite(diff)) {
-      if (withAlpha) {
-        for (let j = 0; j < nAlpha; j++) {
-          const g = diff / (cfg.cAlpha * u[j]);
-          // The reference uses AdamW with its state cleared every step, which is exactly this sign step
-          // plus decoupled decay (zoa-method.md section 5, Decision).
-          const a = this.bank.alpha[j];
-          this.bank.alpha[j] = Math.fround(a - cfg.alphaLr * Math.sign(g) - cfg.alphaLr * cfg.alphaDecay * a);
-        }
+    // 3. The update.
+    if (est) {
+      const { alphaGrad, grad } = est;
+      for (let j = 0; j < alphaGrad.length; j++) {
+        // The reference uses AdamW with its state cleared every step, which is exactly this sign step
+        // plus decoupled decay (zoa-method.md section 5, Decision).
+        const a = this.bank.alpha[j];
+        this.bank.alpha[j] = Math.fround(a - cfg.alphaLr * Math.sign(alphaGrad[j]) - cfg.alphaLr * cfg.alphaDecay * a);
       }
-      const grad = new Float32Array(groups.count);
-      for (let k = 0; k < groups.count; k++) grad[k] = diff / (cfg.c * u[nAlpha + k]);
+      const groups = this.groupIndex();
       if (cfg.gradMomentum > 0) {
         if (!this.momentum || this.momentum.length !== groups.count) this.momentum = new Float32Array(groups.count);
         for (let k = 0; k < groups.count; k++) {
@@ -198,6 +193,73 @@ export class Zoa implements Adapter {
       else for (let d = 0; d < m.length; d++) this.hist[d] = cfg.shiftMomentum * this.hist[d] + (1 - cfg.shiftMomentum) * m[d];
     }
     return prediction;
+  }
+
+  /** Number of SPSA coordinates: alpha (when the bank has slots) and the thetaTilde groups. */
+  private coordinates(): { nAlpha: number; count: number } {
+    const nAlpha = this.bank.slots.length >= 1 ? this.bank.alpha.length : 0;
+    return { nAlpha, count: nAlpha + this.groupIndex().count };
+  }
+
+  /** The perturbation steps (c u) of alpha and of every layer's thetaTilde for one draw u. */
+  private steps(u: Float32Array, nAlpha: number): { alphaStep: number[] | null; tildeStep: Float32Array[] } {
+    const cfg = this.config;
+    const alphaStep = nAlpha > 0 ? Array.from(u.subarray(0, nAlpha), (v) => cfg.cAlpha * v) : null;
+    const tildeStep = this.groupIndex().of.map((g) => Float32Array.from(g, (k) => cfg.c * u[nAlpha + k]));
+    return { alphaStep, tildeStep };
+  }
+
+  private draw(b: number, count: number, rng: Rng | null): Float32Array {
+    const u = this.opts.perturbation ? this.opts.perturbation(count, b) : segmentedUniform(rng ?? batchRng(this.config.seed, b), count);
+    if (u.length !== count) throw new RangeError(`Zoa: perturbation has ${u.length} coordinates, expected ${count}`);
+    return u;
+  }
+
+  /** One-sided SPSA (the spec): one perturbed pass, g_i = (L1 - L2) / (c_i u_i); null when L1 - L2 is not finite. */
+  private spsaEstimate(x: Tensor, l2: number, b: number): { alphaGrad: Float32Array; grad: Float32Array } | null {
+    const cfg = this.config;
+    const { nAlpha, count } = this.coordinates();
+    const u = this.draw(b, count, null);
+    const { alphaStep, tildeStep } = this.steps(u, nAlpha);
+    const l1 = this.loss(this.pass(x, tildeStep, alphaStep));
+    this.lastPerturbedLoss = l1;
+    const diff = l1 - l2;
+    if (!Number.isFinite(diff)) return null;
+    const alphaGrad = Float32Array.from(u.subarray(0, nAlpha), (v) => diff / (cfg.cAlpha * v));
+    const grad = Float32Array.from(u.subarray(nAlpha), (v) => diff / (cfg.c * v));
+    return { alphaGrad, grad };
+  }
+
+  /** The population estimate (population.ts): P groups of samples, P perturbations, still one perturbed pass. */
+  private populationEstimate(x: Tensor, clean: ForwardResult, b: number): { alphaGrad: Float32Array; grad: Float32Array } | null {
+    const cfg = this.config;
+    const N = x.shape[0];
+    const members = groupMembers(N, cfg.population);
+    const P = members.length;
+    const { nAlpha, count } = this.coordinates();
+    const rng = batchRng(cfg.seed, b);
+    const us = members.map(() => this.draw(b, count, rng));
+    const perGroup = us.map((u) => {
+      const { alphaStep, tildeStep } = this.steps(u, nAlpha);
+      return this.bank.overrides(tildeStep, alphaStep);
+    });
+    const pert = this.counter.run(x, {
+      normPerSample: perSampleOverrides(perGroup, members, N),
+      bnStats: this.useBatchStats ? "batch" : "running",
+    });
+    const l2 = groupLosses(clean.logits, clean.features, this.source, cfg.lambda, members);
+    const l1 = groupLosses(pert.logits, pert.features, this.source, cfg.lambda, members);
+    this.lastPerturbedLoss = l1.reduce((a, v) => a + v, 0) / P;
+    const alphaGrad = new Float32Array(nAlpha);
+    const grad = new Float32Array(count - nAlpha);
+    for (let g = 0; g < P; g++) {
+      const diff = l1[g] - l2[g];
+      if (!Number.isFinite(diff)) return null;
+      const u = us[g];
+      for (let j = 0; j < nAlpha; j++) alphaGrad[j] += diff / (cfg.cAlpha * u[j]) / P;
+      for (let k = 0; k < grad.length; k++) grad[k] += diff / (cfg.c * u[nAlpha + k]) / P;
+    }
+    return { alphaGrad, grad };
   }
 
   private groupsCache: { of: Int32Array[]; count: number } | null = null;
