@@ -8,7 +8,7 @@ import type { RunReport } from "../zoa/runner.js";
 import { runStream } from "../zoa/runner.js";
 import { DEFAULT_ZOA_VARIANT, ZOA_VARIANTS, type ZoaVariantName } from "../zoa/variants.js";
 import { Zoa } from "../zoa/zoa.js";
-import { readAdapterState, writeAdapterState } from "../zoa/zoa_state.js";
+import { readAdapterState, writeAdapterState } from "../zoa/adapter_state_file.js";
 import { type FlagSpecs, UsageError, helpText, parseFlags } from "./args.js";
 import { requireFile, writeOutput } from "./common.js";
 import { MODEL_FLAGS, prepareModel } from "./model_flags.js";

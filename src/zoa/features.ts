@@ -2,7 +2,7 @@
 // ViT: the stacked class-token features [N, depth*D]; ResNet: each stage's pooled output [N, C_s].
 // Source statistics (per-dim mean and unbiased std, and the mean of the head's input feature) are computed once
 // on clean images through the deployed (quantized) model.
-import { type ImageSet, normalizeBatch } from "../data/cifar.js";
+import { type ImageSet, normalizeBatch } from "../data/cifar_format.js";
 import type { Features } from "../models/model.js";
 import { Tensor } from "../tensor/tensor.js";
 import type { Predictor } from "./adapter.js";

@@ -1,6 +1,6 @@
 // Runs adapters side by side over one continual stream (predict-then-adapt) and tallies top-1 per method,
 // round and domain, plus forward passes, time and adapter memory.
-import { normalizeBatch } from "../data/cifar.js";
+import { normalizeBatch } from "../data/cifar_format.js";
 import type { StreamBatch } from "../data/stream.js";
 import { argmax } from "../tensor/ops/reduce.js";
 import type { Tensor } from "../tensor/tensor.js";

@@ -2,8 +2,8 @@
 // detector.mean / detector.variance [C], shift.hist [D], grad.momentum [n]. Metadata: zoa_bank (JSON: layer
 // names and channels, slot ids and creation batches, next id, batch index, shift count, config).
 // Loading checks that the layers match the model the adapter was built for and names the file on error.
-import { type SafetensorsFile, readSafetensors, toFloat32, writeSafetensors } from "../io/safetensors.js";
-import type { WritableTensor } from "../io/safetensors.js";
+// No file access (browser-safe): readAdapterState / writeAdapterState are in adapter_state_file.ts.
+import { type SafetensorsFile, type WritableTensor, parseSafetensors, serializeSafetensors, toFloat32 } from "../io/safetensors_format.js";
 import { ModelError } from "../models/params.js";
 import type { AdapterState } from "./adapter.js";
 import type { Zoa } from "./zoa.js";
@@ -87,18 +87,21 @@ export function bankFromState(z: Zoa, state: AdapterState, file = "<bank>"): voi
   z.gradMomentumBuffer = state.tensors["grad.momentum"] ? values(state, "grad.momentum", file) : null;
 }
 
-/** Writes an adapter state as safetensors (atomically). */
-export function writeAdapterState(path: string, state: AdapterState): void {
-  writeSafetensors(path, state.tensors, state.metadata);
-}
-
-/** Reads an adapter state written by writeAdapterState. */
-export function readAdapterState(path: string): AdapterState {
-  return stateFromFile(readSafetensors(path));
-}
-
 export function stateFromFile(f: SafetensorsFile): AdapterState {
   const tensors: Record<string, WritableTensor> = {};
   for (const [name, e] of f.tensors) tensors[name] = { dtype: "F32", shape: e.shape, data: toFloat32(e) };
   return { tensors, metadata: { ...f.metadata } };
+}
+
+/** An adapter state as safetensors bytes (what writeAdapterState writes; a browser download). */
+export function adapterStateToBytes(state: AdapterState): Uint8Array {
+  return serializeSafetensors(state.tensors, state.metadata);
+}
+
+/**
+ * Parses safetensors bytes holding an adapter state; `file` names the source in errors.
+ * @example zoa.load(adapterStateFromBytes(new Uint8Array(await file.arrayBuffer()), file.name))
+ */
+export function adapterStateFromBytes(bytes: Uint8Array, file = "<memory>"): AdapterState {
+  return stateFromFile(parseSafetensors(bytes, file));
 }

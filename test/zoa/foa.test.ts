@@ -11,7 +11,7 @@ import type { Classifier, ForwardResult } from "../../src/models/model.js";
 import { Rng, Tensor } from "../../src/tensor/index.js";
 import { sourceStatistics } from "../../src/zoa/features.js";
 import { Foa, type FoaConfig, upsampleGrid } from "../../src/zoa/foa.js";
-import { readAdapterState, writeAdapterState } from "../../src/zoa/zoa_state.js";
+import { readAdapterState, writeAdapterState } from "../../src/zoa/adapter_state_file.js";
 import { tinyResNet, tinyViT } from "../helpers/tiny_models.js";
 
 

@@ -9,7 +9,7 @@ import { type ImageSet, normalizeBatch } from "../../src/data/cifar.js";
 import type { Classifier } from "../../src/models/model.js";
 import { Rng, Tensor, argmax } from "../../src/tensor/index.js";
 import { T3A } from "../../src/zoa/t3a.js";
-import { readAdapterState, writeAdapterState } from "../../src/zoa/zoa_state.js";
+import { readAdapterState, writeAdapterState } from "../../src/zoa/adapter_state_file.js";
 import { maxAbsDiff } from "../helpers/close.js";
 import { tinyResNet, tinyViT } from "../helpers/tiny_models.js";
 

@@ -13,7 +13,7 @@ import { Tensor } from "../../src/tensor/index.js";
 import { NoAdapt, NormAdapt } from "../../src/zoa/baselines.js";
 import { createAdapter } from "../../src/zoa/methods.js";
 import { TENT_QUANT_ERROR, Tent, meanEntropyAndGrad } from "../../src/zoa/tent.js";
-import { readAdapterState, writeAdapterState } from "../../src/zoa/zoa_state.js";
+import { readAdapterState, writeAdapterState } from "../../src/zoa/adapter_state_file.js";
 import { maxAbsDiff } from "../helpers/close.js";
 import { randomImages, tinyResNet, tinyViT } from "../helpers/tiny_models.js";
 

@@ -3,7 +3,8 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { corrupt } from "../../../src/data/corruptions/index.js";
-import { cropTexture, frostCrop, loadFrostTextures, proceduralFrostTextures } from "../../../src/data/corruptions/frost_texture.js";
+import { loadFrostTextures } from "../../../src/data/corruptions/frost_files.js";
+import { cropTexture, frostCrop, proceduralFrostTextures } from "../../../src/data/corruptions/frost_texture.js";
 import { SEVERITY_TABLES } from "../../../src/data/corruptions/params.js";
 import { plasmaFractal } from "../../../src/data/corruptions/plasma.js";
 import { fogWith, frostWith, plasmaSize, snowWith } from "../../../src/data/corruptions/weather.js";
