@@ -18,7 +18,7 @@ import { existsSync, statSync } from "node:fs";
 
 const FLAGS = {
   ...MODEL_FLAGS,
-  method: { kind: "string", default: "zoa", help: "zoa|foa|t3a|norm|none|tent (tent: backprop baseline, float models)" },
+  method: { kind: "string", default: "zoa", help: "zoa|foa|t3a|norm|none|tent (tent: backprop baseline; on a quantized model through the fake-quant forward with a straight-through estimator)" },
   methods: { kind: "string", help: "several methods side by side, e.g. none,norm,zoa (overrides --method)" },
   stream: { kind: "string", help: "directory of <corruption>-s<severity>.bin files (zoa corrupt writes them)" },
   data: { kind: "string", help: "clean CIFAR-10 binary file, corrupted on the fly (instead of --stream)" },

@@ -70,6 +70,17 @@ function biasCodes(bias: Float32Array, inputScale: number, weightScale: Float32A
   return out;
 }
 
+/** Which QuantizedModel (and mode) a LayerOps object returned by layerOps() belongs to. */
+const OWNERS = new WeakMap<LayerOps, { quantized: QuantizedModel; exec: ExecMode }>();
+
+/**
+ * The QuantizedModel whose simulated or integer LayerOps `layers` is, or null for any other LayerOps (e.g. a
+ * Predictor's `layers`, for methods that need the quantizers themselves, such as TENT with the STE).
+ */
+export function quantizedModelOf(layers: LayerOps): { quantized: QuantizedModel; exec: ExecMode } | null {
+  return OWNERS.get(layers) ?? null;
+}
+
 export class QuantizedModel {
   readonly weights: ReadonlyMap<string, QuantWeightLayer>;
   readonly matmuls: ReadonlyMap<string, QuantMatmulLayer>;
@@ -83,6 +94,8 @@ export class QuantizedModel {
     this.matmuls = layers.matmuls;
     for (const n of model.weightLayers) if (!this.weights.has(n)) throw new ShapeError("QuantizedModel", `no quantization for layer ${n}`);
     for (const n of model.matmulLayers) if (!this.matmuls.has(n)) throw new ShapeError("QuantizedModel", `no quantization for matmul ${n}`);
+    OWNERS.set(this.simulated, { quantized: this, exec: "simulated" });
+    OWNERS.set(this.integer, { quantized: this, exec: "integer" });
   }
 
   private weight(name: string): QuantWeightLayer {
@@ -104,7 +117,7 @@ export class QuantizedModel {
    * dequantized (round(b / (sA sW[c])) * float32(sA sW[c])), so both modes add the same bias and differ only by
    * float summation order; with a twin-uniform input (no single input scale) the float bias, as the integer mode.
    */
-  private simulatedBias(l: QuantWeightLayer): Tensor | null {
+  simulatedBias(l: QuantWeightLayer): Tensor | null {
     if (!this.simBias.has(l.name)) {
       let b: Tensor | null = l.bias;
       if (l.bias && l.input.kind === "uniform") {

@@ -12,9 +12,8 @@ import { type ViTConfig, vitParamSpec } from "../models/vit.js";
 import type { Rng } from "../tensor/rng.js";
 import { Tensor } from "../tensor/tensor.js";
 import { type Var, param } from "./autograd.js";
-import { conv2d } from "./grad_conv.js";
+import { type TrainLayerOps, floatTrainLayers } from "./layer_ops.js";
 import { add, mul, relu, gelu } from "./grad_elementwise.js";
-import { linear, matmul } from "./grad_matmul.js";
 import { concat, expand, flatten, pad, permute, reshape, slice } from "./grad_movement.js";
 import { batchNorm, layerNorm } from "./grad_norm.js";
 import { globalAvgPool2d } from "./grad_pool.js";
@@ -30,6 +29,8 @@ export interface TrainModel {
   readonly params: Map<string, Var>;
   /** Non-trainable state by state-dict name: BatchNorm running_mean / running_var (updated in training mode). */
   readonly buffers: Map<string, Tensor>;
+  /** Execution of convs, linears and attention matmuls (default floatTrainLayers; TENT-STE: quant_layers.ts). */
+  readonly layers?: TrainLayerOps;
 }
 
 /** Every tensor name and shape of the architecture (the single source shared with the inference models). */
@@ -127,6 +128,10 @@ export function forward(model: TrainModel, x: Var, training: boolean): Var {
   return model.arch.kind === "vit" ? vitForward(model, model.arch.config, x) : resnetForward(model, model.arch.config, x, training);
 }
 
+function ops(model: TrainModel): TrainLayerOps {
+  return model.layers ?? floatTrainLayers;
+}
+
 function p(model: TrainModel, name: string): Var {
   const v = model.params.get(name);
   if (!v) throw new Error(`${model.arch.kind}: missing parameter '${name}'`);
@@ -159,17 +164,19 @@ function optionA(x: Var, b: BlockSpec): Var {
 }
 
 function basicBlock(model: TrainModel, b: BlockSpec, x: Var, training: boolean): Var {
-  let out = relu(bn(model, `${b.name}.bn1`, conv2d(x, p(model, `${b.name}.conv1.weight`), null, { stride: b.stride, padding: 1 }), training));
-  out = bn(model, `${b.name}.bn2`, conv2d(out, p(model, `${b.name}.conv2.weight`), null, { stride: 1, padding: 1 }), training);
+  const L = ops(model);
+  let out = relu(bn(model, `${b.name}.bn1`, L.conv2d(`${b.name}.conv1`, x, p(model, `${b.name}.conv1.weight`), null, { stride: b.stride, padding: 1 }), training));
+  out = bn(model, `${b.name}.bn2`, L.conv2d(`${b.name}.conv2`, out, p(model, `${b.name}.conv2.weight`), null, { stride: 1, padding: 1 }), training);
   const sc = b.shortcut === "identity" ? x : optionA(x, b);
   return relu(add(out, sc));
 }
 
 function resnetForward(model: TrainModel, c: ResNetConfig, x: Var, training: boolean): Var {
-  let h = relu(bn(model, "bn1", conv2d(x, p(model, "conv1.weight"), null, { stride: 1, padding: 1 }), training));
+  const L = ops(model);
+  let h = relu(bn(model, "bn1", L.conv2d("conv1", x, p(model, "conv1.weight"), null, { stride: 1, padding: 1 }), training));
   for (const stage of resnetBlocks(c)) for (const b of stage) h = basicBlock(model, b, h, training);
   const final = flatten(globalAvgPool2d(h), 1);
-  return linear(final, p(model, "linear.weight"), p(model, "linear.bias"));
+  return L.linear("linear", final, p(model, "linear.weight"), p(model, "linear.bias"));
 }
 
 // ---- ViT: patch conv -> [CLS] + patches + pos_embed -> pre-norm blocks -> norm -> head(CLS) (vit.ts) ----
@@ -180,15 +187,16 @@ function vitAttention(model: TrainModel, c: ViTConfig, i: number, x: Var): Var {
   const H = c.numHeads;
   const d = D / H;
   const pre = `blocks.${i}.attn`;
-  const qkv = linear(x, p(model, `${pre}.qkv.weight`), p(model, `${pre}.qkv.bias`)); // [N, T, 3D]
+  const L = ops(model);
+  const qkv = L.linear(`${pre}.qkv`, x, p(model, `${pre}.qkv.weight`), p(model, `${pre}.qkv.bias`)); // [N, T, 3D]
   const heads = permute(reshape(qkv, [N, T, 3, H, d]), [2, 0, 3, 1, 4]); // [3, N, H, T, d]
   const q = reshape(slice(heads, [{ start: 0, end: 1 }]), [N, H, T, d]);
   const k = reshape(slice(heads, [{ start: 1, end: 2 }]), [N, H, T, d]);
   const v = reshape(slice(heads, [{ start: 2, end: 3 }]), [N, H, T, d]);
-  const scores = mul(matmul(q, k, { transposeB: true }), d ** -0.5); // [N, H, T, T]
-  const ctx = matmul(softmax(scores, -1), v); // [N, H, T, d]
+  const scores = mul(L.matmul(`${pre}.qk`, q, k, { transposeB: true }), d ** -0.5); // [N, H, T, T]
+  const ctx = L.matmul(`${pre}.av`, softmax(scores, -1), v, {}); // [N, H, T, d]
   const merged = reshape(permute(ctx, [0, 2, 1, 3]), [N, T, D]);
-  return linear(merged, p(model, `${pre}.proj.weight`), p(model, `${pre}.proj.bias`));
+  return L.linear(`${pre}.proj`, merged, p(model, `${pre}.proj.weight`), p(model, `${pre}.proj.bias`));
 }
 
 function vitForward(model: TrainModel, c: ViTConfig, x: Var): Var {
@@ -196,16 +204,17 @@ function vitForward(model: TrainModel, c: ViTConfig, x: Var): Var {
   const D = c.embedDim;
   const P = (c.imgSize / c.patchSize) ** 2;
   const ln = (name: string, t: Var) => layerNorm(t, p(model, `${name}.weight`), p(model, `${name}.bias`), c.eps);
-  const pe = conv2d(x, p(model, "patch_embed.proj.weight"), p(model, "patch_embed.proj.bias"), { stride: c.patchSize }); // [N, D, h, w]
+  const L = ops(model);
+  const pe = L.conv2d("patch_embed.proj", x, p(model, "patch_embed.proj.weight"), p(model, "patch_embed.proj.bias"), { stride: c.patchSize }); // [N, D, h, w]
   const patches = permute(reshape(pe, [N, D, P]), [0, 2, 1]); // [N, P, D]
   const cls = expand(p(model, "cls_token"), [N, 1, D]);
   let tokens = add(concat([cls, patches], 1), p(model, "pos_embed")); // [N, 1+P, D]
   for (let i = 0; i < c.depth; i++) {
     tokens = add(tokens, vitAttention(model, c, i, ln(`blocks.${i}.norm1`, tokens)));
     const pre = `blocks.${i}.mlp`;
-    const hidden = gelu(linear(ln(`blocks.${i}.norm2`, tokens), p(model, `${pre}.fc1.weight`), p(model, `${pre}.fc1.bias`)));
-    tokens = add(tokens, linear(hidden, p(model, `${pre}.fc2.weight`), p(model, `${pre}.fc2.bias`)));
+    const hidden = gelu(L.linear(`${pre}.fc1`, ln(`blocks.${i}.norm2`, tokens), p(model, `${pre}.fc1.weight`), p(model, `${pre}.fc1.bias`)));
+    tokens = add(tokens, L.linear(`${pre}.fc2`, hidden, p(model, `${pre}.fc2.weight`), p(model, `${pre}.fc2.bias`)));
   }
   const final = reshape(slice(ln("norm", tokens), [null, { start: 0, end: 1 }]), [N, D]); // class token [N, D]
-  return linear(final, p(model, "head.weight"), p(model, "head.bias"));
+  return L.linear("head", final, p(model, "head.weight"), p(model, "head.bias"));
 }

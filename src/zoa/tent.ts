@@ -9,13 +9,25 @@
 // BatchNorms get no running statistics, so nothing is updated in place.
 // d(mean entropy)/d(logits) is computed in closed form (float64) and fed to backward() as the seed:
 //   H_i = -sum_j p_ij log p_ij,   dH_i/dz_ij = -p_ij (log p_ij + H_i),   loss = mean_i H_i.
+// Quantized predictors (TENT-STE): when the predictor's layers are a QuantizedModel's LayerOps, the differentiable
+// model runs that model's simulated (fake-quant) forward (src/train/quant_layers.ts: weights on their per-channel
+// grids, activations quantized at every conv / linear / matmul input, int32-grid biases) and the gradient crosses
+// each activation quantizer by the straight-through estimator (src/train/grad_fakequant.ts). The first prediction
+// then equals QuantizedModel.forward(x, {exec: "simulated", bnStats: "batch"}). With an integer-mode predictor TENT
+// still predicts and adapts through the simulated forward (the two modes add the same integer-grid bias and differ
+// only by float summation order).
+// Memory (stats().adapterBytes): the affine and its momentum, plus the activations the tape keeps for backward at
+// the largest batch so far (src/train/tape_bytes.ts), counted from the recorded graph itself.
 import type { WritableTensor } from "../io/safetensors.js";
 import { ModelError } from "../models/params.js";
 import type { ResNet } from "../models/resnet.js";
 import type { VisionTransformer } from "../models/vit.js";
 import { Tensor } from "../tensor/tensor.js";
+import { quantizedModelOf } from "../quant/qmodel.js";
 import { type Var, backward, constant, param } from "../train/autograd.js";
 import { type TrainArch, type TrainModel, forward as trainForward, paramSpec } from "../train/models.js";
+import { simulatedTrainLayers } from "../train/quant_layers.js";
+import { tapeBytes } from "../train/tape_bytes.js";
 import { type Adapter, type AdapterState, type AdapterStats, PassCounter, type Predictor } from "./adapter.js";
 
 export interface TentConfig {
@@ -25,7 +37,7 @@ export interface TentConfig {
 
 export const TENT_DEFAULTS: TentConfig = { lr: 1e-3, momentum: 0.9 };
 
-export const TENT_QUANT_ERROR = "tent: quantized execution needs the straight-through estimator (not implemented)";
+export const TENT_LAYERS_ERROR = "tent: the predictor's layer execution is not a QuantizedModel's (simulated or integer); TENT cannot differentiate it";
 
 interface TentMeta {
   format: "tent/1";
@@ -83,12 +95,19 @@ export class Tent implements Adapter {
   private readonly momentumBuf = new Map<string, Float32Array>();
   private steps = 0;
   private lastLoss = Number.NaN;
+  /** Largest tape (activations kept for backward) of one batch so far, bytes. */
+  private peakTapeBytes = 0;
+  /** Whether the forward runs a QuantizedModel's simulated mode with the straight-through estimator. */
+  readonly ste: boolean;
 
   constructor(
     readonly predictor: Predictor,
     config: Partial<TentConfig> = {},
   ) {
-    if (predictor.layers) throw new ModelError(TENT_QUANT_ERROR);
+    const quant = predictor.layers ? quantizedModelOf(predictor.layers) : null;
+    if (predictor.layers && !quant) throw new ModelError(TENT_LAYERS_ERROR);
+    if (quant && quant.quantized.model !== predictor.model) throw new ModelError("tent: the predictor's layers belong to another model's QuantizedModel");
+    this.ste = quant !== null;
     this.config = { ...TENT_DEFAULTS, ...config };
     this.counter = new PassCounter(predictor);
     const arch = trainArch(predictor);
@@ -111,7 +130,7 @@ export class Tent implements Adapter {
     }
     for (const n of this.names) if (!this.affine.has(n)) throw new ModelError(`tent: norm parameter '${n}' not in the architecture spec`);
     // No running statistics: BatchNorm uses (and cannot update) anything but the batch's statistics.
-    this.train = { arch, params, buffers: new Map() };
+    this.train = { arch, params, buffers: new Map(), ...(quant ? { layers: simulatedTrainLayers(quant.quantized) } : {}) };
   }
 
   forward(x: Tensor): Tensor {
@@ -119,6 +138,7 @@ export class Tent implements Adapter {
       this.counter.passes++;
       const logits = trainForward(this.train, constant(x), true);
       const { loss, grad } = meanEntropyAndGrad(logits.value);
+      this.peakTapeBytes = Math.max(this.peakTapeBytes, tapeBytes(logits));
       for (const v of this.affine.values()) v.grad = null;
       backward(logits, grad);
       this.step();
@@ -160,6 +180,7 @@ export class Tent implements Adapter {
     }
     this.steps = 0;
     this.lastLoss = Number.NaN;
+    this.peakTapeBytes = 0;
     this.counter.reset();
   }
 
@@ -170,8 +191,15 @@ export class Tent implements Adapter {
       forwardPasses: this.counter.passes,
       batches: this.counter.batches,
       seconds: this.counter.seconds,
-      adapterBytes: values * 2 * 4, // affine + momentum, float32
-      extra: { backwardPasses: this.counter.batches, steps: this.steps, trainableParams: values, ...(Number.isFinite(this.lastLoss) ? { lastEntropy: this.lastLoss } : {}) },
+      adapterBytes: values * 2 * 4 + this.peakTapeBytes, // affine + momentum (float32) + the largest tape
+      extra: {
+        backwardPasses: this.counter.batches,
+        steps: this.steps,
+        trainableParams: values,
+        tapeBytes: this.peakTapeBytes,
+        ste: this.ste ? 1 : 0,
+        ...(Number.isFinite(this.lastLoss) ? { lastEntropy: this.lastLoss } : {}),
+      },
     };
   }
 
