@@ -3,6 +3,9 @@
 // - cpu: the same kernels except packed GEMM matmul, im2col/direct conv and blocked reductions (plain TypeScript).
 // - simd: the cpu kernels with GEMM and conv on WebAssembly SIMD128 code emitted by src/wasm (first when available).
 // - simd: matmul and conv2d on a WebAssembly SIMD128 GEMM emitted from TypeScript (kernels/simd), when available.
+// - gpujs: GEMM, conv, elementwise, softmax and norms as gpu.js kernels (kernels/gpujs), the rest on simd/cpu.
+//   Listed last and started lazily: `auto` picks it only when gpu.js is already at hand (provideGpujs or a global
+//   GPU; never loaded for the check) and runs on a hardware GPU, so the default backend never pays its init.
 import { type Backend, type KernelTable, tableBackend } from "./backend.js";
 import { conv2d, conv2dNaive } from "./kernels/cpu/conv.js";
 import { binary, unary } from "./kernels/cpu/elementwise.js";
@@ -13,6 +16,7 @@ import { adaptiveAvgPool2d, pool2d } from "./kernels/cpu/pool.js";
 import { argmax, reduce, reduceNaive } from "./kernels/cpu/reduce.js";
 import { softmax } from "./kernels/cpu/softmax.js";
 import { simdKernels } from "./kernels/simd/index.js";
+import { type GpujsBackend, type GpujsMode, createGpujsBackend, gpujsAtHand } from "./kernels/gpujs/index.js";
 
 const referenceKernels: KernelTable = {
   unary,
@@ -45,8 +49,32 @@ export const simdBackend: Backend | null = simd
   ? tableBackend("simd", "CPU, WebAssembly SIMD128 kernels (emitted from TypeScript)", { ...referenceKernels, matmul, conv2d, reduce, ...simd })
   : null;
 
-/** Every backend, in order of preference for `auto`. */
-export const BACKENDS: readonly Backend[] = [...(simdBackend ? [simdBackend] : []), cpuBackend, referenceBackend];
+/**
+ * A gpu.js backend for `mode` (default: headless-gl or gpu.js's cpu mode in Node, WebGL2/WebGL in a browser);
+ * kernels it lacks run on simd (or cpu). gpu.js starts on first use.
+ * @example withBackend(gpujsBackend("cpu"), () => matmul(a, b))
+ */
+export function gpujsBackend(mode: GpujsMode = "auto"): GpujsBackend {
+  return createGpujsBackend(mode, simdBackend ?? cpuBackend);
+}
+
+/** The registered "gpujs" backend (`--backend gpujs`, `setBackend("gpujs")`). */
+export const gpujs: GpujsBackend = gpujsBackend("auto");
+
+/** Every backend: the CPU ones in order of preference for `auto`, then gpujs. */
+export const BACKENDS: readonly Backend[] = [...(simdBackend ? [simdBackend] : []), cpuBackend, referenceBackend, gpujs];
+
+/** What `auto` selects: gpujs on a hardware GPU when gpu.js is already at hand, else the first CPU backend. */
+export function autoBackend(): Backend {
+  if (gpujsAtHand()) {
+    try {
+      if (gpujs.runtime().hardware) return gpujs;
+    } catch {
+      // gpu.js is present but cannot start here (no usable context): auto stays on the CPU.
+    }
+  }
+  return BACKENDS[0];
+}
 
 let active: Backend = BACKENDS[0];
 
@@ -58,10 +86,14 @@ export function backendNames(): string[] {
   return BACKENDS.map((b) => b.name);
 }
 
-/** Selects a backend by name ("auto" picks the first available). Throws naming the valid choices. */
+/**
+ * Selects a backend by name ("auto": see autoBackend). Throws naming the valid choices; selecting gpujs starts
+ * gpu.js now, so a missing gpu.js is reported here (GpujsUnavailableError) rather than at the first op.
+ */
 export function setBackend(name: string): Backend {
-  const found = name === "auto" ? BACKENDS[0] : BACKENDS.find((b) => b.name === name);
+  const found = name === "auto" ? autoBackend() : BACKENDS.find((b) => b.name === name);
   if (!found) throw new Error(`unknown backend '${name}' (available: auto, ${backendNames().join(", ")})`);
+  if (found === gpujs) gpujs.runtime();
   active = found;
   return found;
 }
