@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { encodeCifar, readCifar } from "../data/cifar.js";
 import { CORRUPTIONS, type CorruptionName, corruptSet, frostTexturesFor, isCorruptionName } from "../data/corruptions/index.js";
 import { FROST_FILES, FrostTextureError, type FrostTextures } from "../data/corruptions/frost_texture.js";
+import { setBackend } from "../tensor/backends.js";
 import { type FlagSpecs, UsageError, helpText, parseFlags, required } from "./args.js";
 import { requireFile, writeOutput } from "./common.js";
 import { Progress } from "./progress.js";
@@ -20,6 +21,7 @@ const FLAGS = {
   seed: { kind: "int", default: 0, help: "seed of the per-image random streams" },
   frost: { kind: "string", help: "directory with frost1.png..frost5.jpg (default: procedural stand-in)" },
   quiet: { kind: "bool", help: "no progress bar" },
+  backend: { kind: "string", default: "auto", help: "auto|simd|cpu|reference|gpujs, as for the other commands (the corruptions are plain loops and run the same on all)" },
   help: { kind: "bool", help: "show this help" },
 } satisfies FlagSpecs;
 
@@ -55,6 +57,11 @@ export async function corruptCommand(argv: string[]): Promise<number> {
     const names = `corruptions (standard order): ${CORRUPTIONS.join(", ")}`;
     console.log(`${helpText("corrupt", "write CIFAR-10-C style corrupted copies of a CIFAR-10 binary file", FLAGS)}\n\n${names}`);
     return 0;
+  }
+  try {
+    setBackend(f.backend ?? "auto");
+  } catch (e) {
+    throw new UsageError(`zoa corrupt: --backend: ${(e as Error).message}`);
   }
   const dataFile = requireFile("corrupt", "data", required("corrupt", "data", f.data));
   const outDir = required("corrupt", "out", f.out);

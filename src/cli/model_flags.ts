@@ -23,7 +23,7 @@ export const MODEL_FLAGS = {
   "calib-n": { kind: "int", default: 32, help: "calibration images (the first N of --calib)" },
   "calib-method": { kind: "string", default: "minmax", help: "minmax|percentile|search" },
   exec: { kind: "string", default: "simulated", help: "quantized execution: simulated (fake-quant) | integer" },
-  backend: { kind: "string", default: "auto", help: "auto|cpu|reference (and simd where available)" },
+  backend: { kind: "string", default: "auto", help: "auto|simd|cpu|reference|gpujs (simd where available; gpujs: gpu.js kernels, in Node its cpu mode unless headless-gl loads)" },
 } satisfies FlagSpecs;
 
 export interface ModelFlagValues {
