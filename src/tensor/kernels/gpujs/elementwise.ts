@@ -47,9 +47,12 @@ export function unaryBody(this: KernelThis<{ op: number }>, x: Float32Array): nu
 
 interface BinaryConstants {
   op: number;
-  /** 0: full, 1: mid block only, 2: scalar. */
-  modeA: number;
-  modeB: number;
+  /** 1 when the operand is read at the full index, else 0. */
+  fullA: number;
+  fullB: number;
+  /** 1 when the operand is read at the mid index only, else 0 (both 0: a scalar, index 0). */
+  midA: number;
+  midB: number;
   mid: number;
   inner: number;
 }
@@ -57,8 +60,9 @@ interface BinaryConstants {
 /** Kernel body: thread (x, y, z) = (inner, mid, outer) index. */
 export function binaryBody(this: KernelThis<BinaryConstants>, a: Float32Array, b: Float32Array): number {
   const full = (this.thread.z * this.constants.mid + this.thread.y) * this.constants.inner + this.thread.x;
-  const ia = this.constants.modeA === 0 ? full : this.constants.modeA === 1 ? this.thread.y : 0;
-  const ib = this.constants.modeB === 0 ? full : this.constants.modeB === 1 ? this.thread.y : 0;
+  // NOTE: selection by 0/1 weights, not a ternary: GLSL rejects `cond ? threadId.y : 0.0` (int vs float).
+  const ia = this.constants.fullA * full + this.constants.midA * this.thread.y;
+  const ib = this.constants.fullB * full + this.constants.midB * this.thread.y;
   const u = a[ia];
   const v = b[ib];
   const op = this.constants.op;
@@ -128,7 +132,15 @@ export function binaryGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"binary">
     // The geometry comes from an operand read over the mid block; two such operands must agree on it.
     const shaped = fa.mode === 1 ? fa : fb;
     if (fa.mode === 1 && fb.mode === 1 && (fa.outer !== fb.outer || fa.mid !== fb.mid)) return fallback(inputs, attrs);
-    const c: BinaryConstants = { op: BINARY_CODE[op], modeA: fa.mode, modeB: fb.mode, mid: shaped.mid, inner: shaped.inner };
+    const c: BinaryConstants = {
+      op: BINARY_CODE[op],
+      fullA: fa.mode === 0 ? 1 : 0,
+      fullB: fb.mode === 0 ? 1 : 0,
+      midA: fa.mode === 1 ? 1 : 0,
+      midB: fb.mode === 1 ? 1 : 0,
+      mid: shaped.mid,
+      inner: shaped.inner,
+    };
     const key = `binary|${Object.values(c).join(",")},${shaped.outer}|${a.size},${b.size}`;
     const k = rt().kernel(key, () => ({ body: binaryBody as never, settings: { output: [shaped.inner, shaped.mid, shaped.outer], constants: { ...c } } }));
     readInto(k(a.data, b.data), out.data);

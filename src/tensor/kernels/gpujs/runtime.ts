@@ -82,12 +82,13 @@ export class GpujsUnavailableError extends Error {
 let provided: GpujsModule | null = null;
 
 /**
- * Hands gpu.js to the backend (browser bundles, or any host where it cannot be required).
+ * Hands gpu.js to the backend (browser bundles, or any host where it cannot be required). Takes the module
+ * namespace (or `{ GPU }`) as gpu.js types it; the parts used are checked here, at run time.
  * @example import * as gpujs from "gpu.js"; provideGpujs(gpujs); setBackend("gpujs");
  */
-export function provideGpujs(mod: GpujsModule): void {
-  if (typeof mod?.GPU !== "function") throw new GpujsUnavailableError("provideGpujs: argument has no GPU constructor");
-  provided = mod;
+export function provideGpujs(mod: { readonly GPU: unknown }): void {
+  if (!isGpuConstructor(mod?.GPU)) throw new GpujsUnavailableError("provideGpujs: argument has no gpu.js GPU constructor");
+  provided = mod as GpujsModule;
 }
 
 function isGpuConstructor(v: unknown): v is GpuConstructor {
