@@ -1,12 +1,13 @@
 // Differentiable fake quantization y = dequantize(quantize(x)) with the straight-through estimator (STE, Bengio et
-// al. 2013; the clipped form of PyTorch's FakeQuantize backward, torch/ao/quantization/fake_quantize.py):
+// al. 2013), in the clipped form PyTorch's fake_quantize_per_{tensor,channel}_affine use (their cachemask backward,
+// aten/src/ATen/native/quantized/FakeQuantPerTensorAffine.cpp):
 //   forward:  y = s[c] * (clamp(round(x / s[c]) + z[c], qmin, qmax) - z[c])       (round half to even, src/quant)
 //   backward: dy/dx = 1  if qmin <= round(x / s[c]) + z[c] <= qmax                (inside the clipping range)
 //                     0  otherwise (the code saturated), and for NaN inputs
-// i.e. rounding is treated as the identity and clipping as a hard cutoff, exactly PyTorch's mask
-// (quant_min <= round(x * inv_scale) + zero_point <= quant_max). c: the channel of x along params.axis (per channel),
-// or 0 (per tensor). The forward calls the same src/quant functions QuantizedModel's simulated mode calls, so
-// its values are bit-identical to that mode's.
+// i.e. rounding is treated as the identity and clipping as a hard cutoff: PyTorch's mask
+// (quant_min <= round(x * inv_scale) + zero_point <= quant_max), with x / s as src/quant's quantize computes it.
+// c: the channel of x along params.axis (per channel), or 0 (per tensor). The forward calls the same src/quant
+// functions QuantizedModel's simulated mode calls, so its values are bit-identical to that mode's.
 // Twin-uniform quantizers (PTQ4ViT; src/quant/twin_uniform.ts), L = 2^(k-1) codes per range, j the unclamped code:
 //   softmax: x < L d1 -> R1, passes iff round(x / d1) >= 0;  else R2, passes iff round(x / d2) <= L - 1
 //   gelu:    x < 0    -> R1, passes iff round(-x / d1) <= L - 1;  else R2, passes iff round(x / d2) <= L - 1
