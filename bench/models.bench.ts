@@ -30,6 +30,8 @@ export async function benchModels(opts: { shared: string; runs?: number; batch?:
     const t2 = haveTorch ? torchBench(file, data, batch, runs, 2) : null;
     for (const backend of BACKENDS) {
       if (backend.name === "reference") continue;
+      // gpujs in Node is gpu.js's cpu mode (an emulation, ~1 image/s on ResNet-20): only when asked for by name.
+      if (backend.name === "gpujs" && !opts.backends?.includes("gpujs")) continue;
       if (opts.backends && !opts.backends.includes(backend.name)) continue;
       process.stderr.write(`bench ${name} batch ${batch} on ${backend.name}...\n`);
       const ms = withBackend(backend, () => timeMedian(() => model.forward(normalizeBatch(set, 0, batch, model.mean, model.std)), runs, 1));
