@@ -76,6 +76,20 @@ describe("dequantizeAcc", () => {
     );
   });
 
+  it("per-tensor scale (one sW for every channel) is acc * float32(sA * sW[0])", () => {
+    fc.assert(
+      fc.property(layoutCase, (c) => {
+        const rng = new Rng(c.seed);
+        const acc = Int32Array.from({ length: c.outer * c.channels * c.inner }, () => rng.int(-(2 ** 30), 2 ** 30));
+        const sA = rng.uniformIn(1e-3, 1e-1);
+        const sW = Float32Array.of(rng.uniformIn(1e-4, 1e-2));
+        const want = Array.from(acc, (v) => Math.fround(v * Math.fround(sA * sW[0])));
+        expectBitExact(dequantizeAcc(acc, { channels: c.channels, inner: c.inner }, sA, sW), want, "dequantizeAcc per-tensor");
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it("rejects layouts that do not tile the buffer", () => {
     expect(() => dequantizeAcc(new Int32Array(5), { channels: 2, inner: 1 }, 1, Float32Array.of(1, 1))).toThrow(ShapeError);
     expect(() => dequantizeAcc(new Int32Array(4), { channels: 2, inner: 1 }, 1, Float32Array.of(1, 1, 1))).toThrow(ShapeError);

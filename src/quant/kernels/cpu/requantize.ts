@@ -81,9 +81,12 @@ export function dequantizeAcc(acc: Int32Array, layout: AccLayout, inputScale: nu
   const out = new Float32Array(acc.length);
   const perChannel = scales.length !== 1;
   const { channels, inner } = layout;
-  for (let i = 0; i < acc.length; i++) {
-    const c = perChannel ? Math.floor(i / inner) % channels : 0;
-    out[i] = acc[i] * scales[c]; // double product (error < 2^-53 relative), rounded to float32 on store
+  // runs of `inner` accumulators share a channel: one scale per run, no per-element channel arithmetic
+  for (let i = 0; i < acc.length; ) {
+    for (let c = 0; c < channels; c++) {
+      const s = scales[perChannel ? c : 0];
+      for (const end = i + inner; i < end; i++) out[i] = acc[i] * s; // double product (error < 2^-53 relative), rounded to float32 on store
+    }
   }
   return out;
 }
