@@ -1,18 +1,15 @@
 // `zoa adapt`: test-time adaptation methods side by side on one continual corruption stream.
 import { readCifar } from "../data/cifar.js";
 import { CORRUPTIONS, type CorruptionName, isCorruptionName } from "../data/corruptions/index.js";
-import { type StreamSource, checkStreamDir, continualStream, streamLength } from "../data/stream.js";
+import { type StreamSource, checkStreamDir } from "../data/stream.js";
 import { sourceStatistics } from "../zoa/features.js";
-import { createAdapter, availableMethods } from "../zoa/methods.js";
-import type { RunReport } from "../zoa/runner.js";
-import { runStream } from "../zoa/runner.js";
 import { DEFAULT_ZOA_VARIANT, ZOA_VARIANTS, type ZoaVariantName } from "../zoa/variants.js";
 import { Zoa } from "../zoa/zoa.js";
 import { readAdapterState, writeAdapterState } from "../zoa/adapter_state_file.js";
 import { type FlagSpecs, UsageError, helpText, parseFlags } from "./args.js";
+import { type AdaptMeta, adaptJson, createAdapters, parseMethods, runWithProgress } from "./adapt_run.js";
 import { requireFile, writeOutput } from "./common.js";
 import { MODEL_FLAGS, prepareModel } from "./model_flags.js";
-import { Progress } from "./progress.js";
 import { reportMarkdown, reportTable } from "./report.js";
 import { existsSync, statSync } from "node:fs";
 
@@ -50,9 +47,7 @@ export async function adaptCommand(argv: string[]): Promise<number> {
   const log = (m: string) => {
     if (!f.quiet) process.stderr.write(`${m}\n`);
   };
-  const methods = (f.methods ?? f.method ?? "zoa").split(",").map((m) => m.trim()).filter(Boolean);
-  for (const m of methods) if (!availableMethods().includes(m as never)) throw new UsageError(`zoa adapt: unknown method '${m}' (available: ${availableMethods().join(", ")})`);
-  if (new Set(methods).size !== methods.length) throw new UsageError("zoa adapt: a method is listed twice");
+  const methods = parseMethods("adapt", f.methods ?? f.method ?? "zoa");
   const variant = f["zoa-variant"] as ZoaVariantName;
   if (!ZOA_VARIANTS.includes(variant)) throw new UsageError(`zoa adapt: --zoa-variant must be one of ${ZOA_VARIANTS.join(", ")}`);
   if (!f.stream === !f.data) throw new UsageError("zoa adapt: give exactly one of --stream DIR or --data FILE");
@@ -82,42 +77,23 @@ export async function adaptCommand(argv: string[]): Promise<number> {
   const calibSet = readCifar(requireFile("adapt", "calib", f.calib), f["source-n"]);
   const sourceStats = sourceStatistics(predictor, calibSet, f["source-n"] ?? 1024);
   const bits = prepared.quantized ? prepared.quantized.config.abits : null;
-  const adapters = methods.map((m) =>
-    createAdapter(m, {
-      predictor,
-      source: sourceStats,
-      bits,
-      seed: f.seed ?? 0,
-      zoaVariant: variant,
-      zoa: { maxSlots: f["max-slots"] ?? 32, maxBytes: f["max-bank-bytes"] },
-    }),
-  );
+  const adapters = createAdapters(methods, {
+    predictor,
+    source: sourceStats,
+    bits,
+    seed: f.seed ?? 0,
+    zoaVariant: variant,
+    zoa: { maxSlots: f["max-slots"] ?? 32, maxBytes: f["max-bank-bytes"] },
+  });
   const zoa = adapters.find((a): a is Zoa => a instanceof Zoa);
   if (f["bank-in"] && zoa) zoa.load(readAdapterState(f["bank-in"]));
   const streamOpts = { severity, rounds: f.rounds ?? 1, batchSize: f.batch ?? 64, seed: f.seed ?? 0, limitPerDomain: f["limit-per-domain"], corruptions: corruptions as CorruptionName[] };
-  const total = streamLength(perDomain, streamOpts);
-  const perDomainBatches = total / (streamOpts.rounds * corruptions.length);
-  let bar: Progress | null = null;
-  let current = "";
-  const report: RunReport = runStream(adapters, continualStream(source, streamOpts), {
-    onBatch: (b, acc) => {
-      const key = `${b.round}|${b.domain}`;
-      if (key !== current) {
-        current = key;
-        bar = new Progress(`r${b.round + 1} ${b.domain.padEnd(17)}`, perDomainBatches, !f.quiet);
-      }
-      bar?.update(b.index + 1, Object.entries(acc).map(([k, v]) => `${k} ${v.toFixed(1)}`).join("  "));
-    },
-  });
+  const report = runWithProgress(adapters, { source, stream: streamOpts, perDomain, quiet: f.quiet });
   if (f["bank-out"] && zoa) writeAdapterState(f["bank-out"], zoa.save());
-  const meta = { model: f.model, precision: prepared.label, severity, rounds: streamOpts.rounds, batch: streamOpts.batchSize, seed: streamOpts.seed, zoaVariant: variant, limitPerDomain: f["limit-per-domain"] ?? null, images: report.images };
+  const meta: AdaptMeta = { model: f.model as string, precision: prepared.label, severity, rounds: streamOpts.rounds, batch: streamOpts.batchSize, seed: streamOpts.seed, zoaVariant: variant, limitPerDomain: f["limit-per-domain"] ?? null, images: report.images };
   if (f.report) writeOutput("adapt", "report", f.report, reportMarkdown(report, meta), [f.model as string, f.calib, ...(f.data ? [f.data] : [])]);
-  if (f.json) console.log(JSON.stringify({ ...meta, methods: stripCurves(report) }));
+  if (f.json) console.log(JSON.stringify(adaptJson(meta, report)));
   else console.log(reportTable(report, meta));
   return 0;
 }
 
-/** The JSON keeps the contract fields and drops the per-batch curves (large). */
-function stripCurves(r: RunReport): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(r.methods).map(([k, m]) => [k, { ...m, curve: undefined }]));
-}

@@ -3,12 +3,14 @@ import { UsageError } from "./args.js";
 import { isUserError } from "./common.js";
 import { adaptCommand } from "./adapt.js";
 import { corruptCommand } from "./corrupt.js";
+import { demoCommand } from "./demo.js";
 import { evalCommand } from "./eval.js";
 import { quantizeCommand } from "./quantize.js";
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  demo: { run: demoCommand, summary: "the demo: quantized models, 15 corruptions, NoAdapt/NormAdapt/T3A/FOA/ZOA side by side, HTML report" },
   eval: { run: evalCommand, summary: "top-1 of a checkpoint on a CIFAR-10 binary file (float or quantized)" },
   corrupt: { run: corruptCommand, summary: "write the 15 corruptions of a CIFAR-10 file (CIFAR binary + manifest)" },
   adapt: { run: adaptCommand, summary: "test-time adaptation methods side by side on a continual corruption stream" },

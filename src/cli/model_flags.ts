@@ -1,6 +1,6 @@
 // Flags shared by every command that runs a model: the checkpoint, optional PTQ (or an already-quantized file),
 // the execution mode and the backend. `prepareModel` turns them into a Classifier plus the LayerOps to run it.
-import { normalizeBatch, readCifar } from "../data/cifar.js";
+import { type ImageSet, normalizeBatch, readCifar } from "../data/cifar.js";
 import { readSafetensors } from "../io/safetensors.js";
 import type { LayerOps } from "../models/layers.js";
 import { modelFromSafetensors } from "../models/load.js";
@@ -50,8 +50,16 @@ export interface PreparedModel {
   calibSeconds: number;
 }
 
-/** Loads --model and applies --quant / --calib / --exec. Progress goes to `log`. */
-export function prepareModel(command: string, f: ModelFlagValues, log: (m: string) => void = () => {}): PreparedModel {
+/**
+ * Loads --model and applies --quant / --calib / --exec. Progress goes to `log`. `calibImages`, when given, supplies the
+ * calibration images for the loaded model instead of the --calib file (`zoa demo` calibrates on generated images).
+ */
+export function prepareModel(
+  command: string,
+  f: ModelFlagValues,
+  log: (m: string) => void = () => {},
+  calibImages?: (model: Classifier) => ImageSet,
+): PreparedModel {
   if (!f.model) throw new UsageError(`zoa ${command}: --model is required`);
   try {
     setBackend(f.backend ?? "auto");
@@ -79,14 +87,21 @@ export function prepareModel(command: string, f: ModelFlagValues, log: (m: strin
   for (const [k, v] of Object.entries(bits)) if (!Number.isInteger(v) || v < 2 || v > 8) throw new UsageError(`zoa ${command}: --${k} must be 2..8, got ${v}`);
   const method = (f["calib-method"] ?? "minmax") as CalibMethod;
   if (!["minmax", "percentile", "search"].includes(method)) throw new UsageError(`zoa ${command}: --calib-method must be minmax, percentile or search, got '${method}'`);
-  if (!f.calib) throw new UsageError(`zoa ${command}: --quant needs --calib FILE (clean calibration images)`);
+  if (!f.calib && !calibImages) throw new UsageError(`zoa ${command}: --quant needs --calib FILE (clean calibration images)`);
   const calibN = f["calib-n"] ?? 32;
   if (calibN < 1) throw new UsageError(`zoa ${command}: --calib-n must be >= 1`);
-  const calibSet = readCifar(requireFile(command, "calib", f.calib), calibN);
+  const calibSet = calibImages ? firstImages(calibImages(model), calibN) : readCifar(requireFile(command, "calib", f.calib as string), calibN);
   const edge = f["edge-bits"] ?? 8;
   const cfg = quantConfig(bits, { method, edgeBits: edge === 0 ? null : edge });
   const t0 = performance.now();
   const q = new QuantizedModel(model, cfg, calibrateModel(model, normalizeBatch(calibSet, 0, calibSet.count, model.mean, model.std), cfg, log));
   const calibSeconds = (performance.now() - t0) / 1000;
   return { model, layers: q.layerOps(exec), quantized: q, file, label: `w${bits.wbits}a${bits.abits} ${method} ${exec}`, calibSeconds };
+}
+
+/** The first n images of a set (a view, no copy). */
+function firstImages(set: ImageSet, n: number): ImageSet {
+  if (n >= set.count) return set;
+  const per = set.channels * set.height * set.width;
+  return { ...set, images: set.images.subarray(0, n * per), labels: set.labels.subarray(0, n), count: n };
 }

@@ -7,7 +7,8 @@ const SHORT: Record<string, string> = {
   contrast: "contr", elastic_transform: "elast", pixelate: "pixel", jpeg_compression: "jpeg",
 };
 
-function rows(r: RunReport): { header: string[]; body: string[][] } {
+/** The table of a RunReport as cells: one row per method (terminal, Markdown and HTML reports). */
+export function reportRows(r: RunReport): { header: string[]; body: string[][] } {
   const names = Object.keys(r.methods);
   const domains = names.length ? Object.keys(r.methods[names[0]].perDomain) : [];
   const header = ["method", ...domains.map((d) => SHORT[d] ?? d), "mean", "rounds", "fwd/batch", "ms/batch", "adapter KiB"];
@@ -27,7 +28,7 @@ function rows(r: RunReport): { header: string[]; body: string[][] } {
 }
 
 export function reportTable(r: RunReport, meta: Record<string, unknown>): string {
-  const { header, body } = rows(r);
+  const { header, body } = reportRows(r);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const extras = Object.entries(r.methods)
@@ -42,7 +43,7 @@ export function reportTable(r: RunReport, meta: Record<string, unknown>): string
 }
 
 export function reportMarkdown(r: RunReport, meta: Record<string, unknown>): string {
-  const { header, body } = rows(r);
+  const { header, body } = reportRows(r);
   const md = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [
     "# zoa adapt report",
