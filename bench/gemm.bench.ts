@@ -2,7 +2,6 @@
 // on the GEMM shapes of the models we run (ViT-B/16 and a CIFAR ViT at batch 1, ResNet-20 convs per image).
 // Run: npx tsx bench/gemm.bench.ts. Reports the median GFLOP/s over >= 5 timed runs after warm-up; single thread.
 import os from "node:os";
-import { pathToFileURL } from "node:url";
 import { type Gemm, type MatView, gemmNaive, gemmPacked } from "../src/tensor/kernels/cpu/gemm.js";
 import { gemmSimd } from "../src/tensor/kernels/simd/gemm.js";
 import { relaxedSimdSupported, simdSupported } from "../src/wasm/features.js";
@@ -111,4 +110,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
+// Only when run directly: inside the dist/bench.js bundle import.meta.url is the bundle's own URL.
+if (/\/gemm\.bench\.[tj]s$/.test(process.argv[1] ?? "")) await main();

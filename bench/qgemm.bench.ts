@@ -9,7 +9,6 @@
 // Also the whole ResNet-20 conv layers (16 images, NCHW) through qconv2dFast, qconv2dSimd and the fp32 conv2dSimd.
 // Run: npx tsx bench/qgemm.bench.ts. Median GOP/s (2*M*N*K per second) of RUNS timed runs after warm-up; one thread.
 // Time is the process's CPU time (user + system), which a preempting neighbour on a shared machine does not inflate.
-import { pathToFileURL } from "node:url";
 import { qconv2dFast } from "../src/quant/kernels/cpu/qconv2d.js";
 import { qgemmFast } from "../src/quant/kernels/cpu/qgemm.js";
 import { qconv2dSimd, qgemmSimd, qgemmSimdInto } from "../src/quant/kernels/simd/index.js";
@@ -185,4 +184,5 @@ async function main(): Promise<void> {
   print("ResNet-20 conv layers, 16 images (M = N*OH*OW, N = out channels, K = Cin*9)", await benchQConv());
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
+// Only when run directly: inside the dist/bench.js bundle import.meta.url is the bundle's own URL.
+if (/\/qgemm\.bench\.[tj]s$/.test(process.argv[1] ?? "")) await main();
