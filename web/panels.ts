@@ -32,7 +32,7 @@ export function renderMethods(tbody: HTMLElement, tallies: readonly MethodTally[
         h("td", { class: "num", id: `passes-${id}` }, s.forwardPasses),
         h("td", { class: "num" }, s.batches ? (s.forwardPasses / s.batches).toFixed(2) : "-"),
         h("td", { class: "num", id: `ms-${id}` }, s.batches ? ((1000 * s.seconds) / s.batches).toFixed(1) : "-"),
-        h("td", { class: "num" }, Number.isFinite(t.lastMs) ? t.lastMs.toFixed(1) : "-"),
+        h("td", { class: "num", id: `last-ms-${id}` }, Number.isFinite(t.lastMs) ? t.lastMs.toFixed(1) : "-"),
         h("td", { class: "num" }, (s.adapterBytes / 1024).toFixed(1)),
       );
     }),

@@ -3,10 +3,11 @@
 // x 2 batches of 64, demo ResNet-8 W8A8). Every request to another host is aborted and recorded; none may happen.
 // Checked: accuracy numbers appear, NoAdapt made one forward pass per batch and ZOA exactly twice as many, the
 // bank downloads as a safetensors file whose slots are the ones the page shows and loads back after a reset, and
-// no console error occurred. Screenshot: test-output/web-page.png (and docs/web-page.png with
-// ZOA_UPDATE_SCREENSHOT=1). Skips with a printed reason without Chromium or without models/demo_resnet8.safetensors.
+// no console error occurred. Screenshot: test-output/web-page.png (docs/web-page.png comes from
+// tools/measure/web_page.mjs, so running the tests never rewrites a committed file). Skips with a printed reason
+// without Chromium or without models/demo_resnet8.safetensors.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -86,7 +87,6 @@ describe.skipIf(missing !== null)("web page in Chromium", () => {
 
     mkdirSync(OUT, { recursive: true });
     await page.screenshot({ path: join(OUT, "web-page.png") });
-    if (process.env.ZOA_UPDATE_SCREENSHOT === "1") copyFileSync(join(OUT, "web-page.png"), "docs/web-page.png");
 
     // Save the bank: a safetensors file whose slots are the ones the page lists.
     const slotsShown = await page.locator("#bank tr.slot").count();
