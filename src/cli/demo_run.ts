@@ -87,7 +87,7 @@ export function runDemo(spec: DemoRunSpec, data: DemoData, s: DemoSettings, log:
   }
   if (!spec.foa && methods.includes("foa")) {
     methods = methods.filter((m) => m !== "foa");
-    notes.push("foa not run here to keep the demo short (28 forward passes per batch); --foa all runs it everywhere");
+    notes.push("foa not run here (28 forward passes per batch: by default it runs in one run only; --foa all runs it in every run)");
   }
   log(`${spec.label}: ${prepared.label} (calibration ${prepared.calibSeconds.toFixed(1)} s); source statistics from ${s.sourceN} clean images`);
   const sourceStats = sourceStatistics(predictor, data.train(size, Math.max(s.calibN, s.sourceN)), s.sourceN);
