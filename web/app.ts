@@ -211,7 +211,7 @@ async function loadBank(file: File): Promise<void> {
     log(`bank loaded from ${file.name}: ${s.zoa.bank.slots.length} slots, ${s.zoa.shifts} shifts`);
     setStatus("idle", `bank loaded (${s.zoa.bank.slots.length} slots)`);
   } catch (e) {
-    setStatus("error", `${file.name}: ${(e as Error).message}`);
+    setStatus("error", (e as Error).message); // the parser's message names the file
     console.error(e);
   }
 }
