@@ -12,6 +12,7 @@ export { VisionTransformer, VIT_PRESETS, vitParamSpec, type ViTConfig } from "./
 export { ResNet, cifarResNetConfig, torchvisionResNetConfig, resnetParamSpec, type ResNetConfig } from "./models/resnet.js";
 export { calibrateModel, quantConfig, QUANT_PRESETS, type QuantConfig, type QuantPreset, type CalibMethod } from "./quant/ptq.js";
 export { QuantizedModel, type ExecMode } from "./quant/qmodel.js";
+export { isQuantizedFile, quantizedModelFromBytes, quantizedModelFromFile, quantizedModelTensors } from "./quant/qio_format.js";
 export * from "./quant/qtensor.js";
 export * from "./quant/fixedpoint.js";
 export { CORRUPTIONS, corrupt, corruptSet, imageRng, isCorruptionName, type CorruptionName, type CorruptOptions } from "./data/corruptions/corrupt.js";

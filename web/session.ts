@@ -1,6 +1,7 @@
 // One adaptation session of the page: a model from safetensors bytes, optional post-training quantization
-// (min-max, calibrated on clean procedural images of the training seed), source statistics on clean images, and the
-// two adapters run side by side: NoAdapt and ZOA (spec defaults for the model and bit width).
+// (min-max, calibrated on clean procedural images of the training seed; a `zoa quantize` file keeps its own),
+// source statistics on clean images, and the two adapters run side by side: NoAdapt and ZOA (spec defaults for the
+// model and bit width).
 import {
   type Adapter,
   type Classifier,
@@ -13,9 +14,12 @@ import {
   Zoa,
   calibrateModel,
   createAdapter,
-  modelFromBytes,
+  isQuantizedFile,
+  modelFromSafetensors,
   normalizeBatch,
+  parseSafetensors,
   quantConfig,
+  quantizedModelFromFile,
   sourceStatistics,
 } from "../src/browser.js";
 import { proceduralRange } from "./stream.js";
@@ -59,11 +63,15 @@ function predictorFor(model: Classifier, opts: SessionOptions): { predictor: Pre
 
 /** Builds the session; `log` gets one line per stage and the UI gets a frame between stages. */
 export async function createSession(bytes: Uint8Array, file: string, opts: SessionOptions, log: (msg: string) => void): Promise<Session> {
-  const model = modelFromBytes(bytes, file);
+  const f = parseSafetensors(bytes, file);
+  const stored = isQuantizedFile(f) ? quantizedModelFromFile(f) : null;
+  const model = stored ? stored.model : modelFromSafetensors(f);
   log(`model ${model.name} (${model.kind}, ${model.imageSize}x${model.imageSize}, ${model.numClasses} classes)`);
   await tick();
-  const { predictor, bits, label } = predictorFor(model, opts);
-  log(`precision ${label}`);
+  const { predictor, bits, label } = stored
+    ? { predictor: { model, layers: stored.layerOps(opts.exec) }, bits: stored.config.abits, label: `w${stored.config.wbits}a${stored.config.abits} from ${file} ${opts.exec}` }
+    : predictorFor(model, opts);
+  log(`precision ${label}${stored ? " (already quantized: the precision control is ignored)" : ""}`);
   await tick();
   const source = sourceStatistics(predictor, proceduralRange(TRAIN_SEED, 0, opts.sourceImages, model.imageSize), opts.sourceImages);
   log(`source statistics from ${source.images} clean images`);

@@ -1,14 +1,28 @@
 // The browser entry (src/browser.ts): it bundles for platform "browser" with no externals, so no Node module is
 // reachable from it (the same esbuild options as tools/build.mjs, which fail on any node: import), and its
 // bytes-in / bytes-out helpers agree with the Node file API (the oracle): a model built from safetensors bytes
-// gives the logits of the model the bytes came from, and a ZOA state serialised to bytes is the file
+// (float or quantized) gives the logits of the model the bytes came from, and a ZOA state serialised to bytes is the file
 // writeAdapterState writes, and loads back to the same bank.
 import { build } from "esbuild";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { adapterStateFromBytes, adapterStateToBytes, modelFromBytes, normalizeBatch, serializeSafetensors, sourceStatistics, Zoa, zoaSpecConfig } from "../../src/browser.js";
+import {
+  QuantizedModel,
+  adapterStateFromBytes,
+  adapterStateToBytes,
+  calibrateModel,
+  modelFromBytes,
+  normalizeBatch,
+  quantConfig,
+  quantizedModelFromBytes,
+  quantizedModelTensors,
+  serializeSafetensors,
+  sourceStatistics,
+  Zoa,
+  zoaSpecConfig,
+} from "../../src/browser.js";
 import { writeAdapterState } from "../../src/zoa/adapter_state_file.js";
 import { randomImages, tinyResNet } from "../helpers/tiny_models.js";
 
@@ -19,7 +33,7 @@ describe("browser bundle", () => {
     const r = await build({ ...BROWSER_BUILD, entryPoints: ["src/browser.ts"], outfile: "zoa.js" });
     expect(r.errors).toEqual([]);
     const inputs = Object.keys(r.metafile.inputs);
-    for (const nodeOnly of ["src/io/safetensors.ts", "src/data/cifar.ts", "src/models/load.ts", "src/data/corruptions/index.ts", "src/data/corruptions/frost_files.ts", "src/zoa/adapter_state_file.ts"]) {
+    for (const nodeOnly of ["src/io/safetensors.ts", "src/data/cifar.ts", "src/models/load.ts", "src/data/corruptions/index.ts", "src/data/corruptions/frost_files.ts", "src/zoa/adapter_state_file.ts", "src/quant/qio.ts"]) {
       expect(inputs).not.toContain(nodeOnly);
     }
     expect(inputs.some((p) => p.startsWith("node_modules/pngjs"))).toBe(false);
@@ -49,6 +63,15 @@ describe("browser API: bytes in, bytes out", () => {
     expect(fromView.kind).toBe("cifar_resnet");
     expect(Array.from(fromView.forward(x).logits.data)).toEqual(Array.from(want));
     expect(Array.from(fromBuffer.forward(x).logits.data)).toEqual(Array.from(want));
+  });
+
+  it("quantizedModelFromBytes restores a quantized model: the same integer logits as the model that was encoded", () => {
+    const cfg = quantConfig("w6a6");
+    const q = new QuantizedModel(model, cfg, calibrateModel(model, x, cfg));
+    const { tensors: qt, metadata } = quantizedModelTensors(q, { mean: JSON.stringify(model.mean), std: JSON.stringify(model.std) });
+    const back = quantizedModelFromBytes(serializeSafetensors(qt, metadata), "q.safetensors");
+    expect(back.config.abits).toBe(6);
+    expect(Array.from(back.forward(x, { exec: "integer" }).logits.data)).toEqual(Array.from(q.forward(x, { exec: "integer" }).logits.data));
   });
 
   it("modelFromBytes names the source in its error", () => {
