@@ -26,3 +26,10 @@ export function zoaAdaptedLayers(model: Classifier): NormLayerInfo[] {
     return !(stage === 1 && block === 0) && stage !== stages;
   });
 }
+
+/** Which layers a ZOA configuration adapts: the spec's choice above, or every norm layer (as TENT does). */
+export type LayerChoice = "spec" | "all";
+
+export function adaptedLayers(model: Classifier, choice: LayerChoice): NormLayerInfo[] {
+  return choice === "all" ? [...model.normLayers] : zoaAdaptedLayers(model);
+}

@@ -12,7 +12,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { type Adapter, type AdapterState, type AdapterStats, PassCounter, type Predictor } from "./adapter.js";
 import { KnowledgeBank, type SlotStorage } from "./bank.js";
 import { type SourceStats, batchMean, meanEntropy, shiftFeatures, statDiscrepancy } from "./features.js";
-import { zoaAdaptedLayers } from "./layer_choice.js";
+import { type LayerChoice, adaptedLayers } from "./layer_choice.js";
 import { batchRng, segmentedUniform } from "./perturb.js";
 import { groupLosses, groupMembers, perSampleOverrides } from "./population.js";
 import { ShiftDetector } from "./shift_detector.js";
@@ -54,6 +54,8 @@ export interface ZoaConfig {
    * own perturbation, and the P paired estimates are averaged (population.ts).
    */
   population: number;
+  /** Adapted norm layers: the spec's choice (layer_choice.ts) or every norm layer. */
+  layers?: LayerChoice;
   seed: number;
 }
 
@@ -115,7 +117,7 @@ export class Zoa implements Adapter {
     readonly opts: ZoaOptions = {},
   ) {
     const model = predictor.model;
-    const layers = zoaAdaptedLayers(model).map((n) => ({
+    const layers = adaptedLayers(model, config.layers ?? "spec").map((n) => ({
       name: n.name,
       channels: n.channels,
       w0: model.params.get(`${n.name}.weight`).data,

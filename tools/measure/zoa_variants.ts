@@ -44,7 +44,7 @@ function config(name: string): ZoaConfig {
   else c = { ...zoaVariantConfig(base as ZoaVariantName, spec) }; // a copy: the modifiers below must not touch spec
   for (const m of mods) {
     const [k, v] = m.split("=");
-    (c as unknown as Record<string, number | boolean>)[k] = v === "true" ? true : v === "false" ? false : Number(v);
+    (c as unknown as Record<string, number | boolean | string>)[k] = v === "true" ? true : v === "false" ? false : Number.isNaN(Number(v)) ? v : Number(v);
   }
   return c;
 }
