@@ -5,7 +5,7 @@
 // corruption, on its own pass over the same stream; its row then says so (extra.imagesPerDomain).
 import type { StreamBatch, StreamOptions, StreamSource } from "../data/stream.js";
 import type { Variant } from "../data/corruptions/index.js";
-import { CORRUPTIONS, type CorruptionName } from "../data/corruptions/index.js";
+import { CORRUPTIONS } from "../data/corruptions/index.js";
 import { sourceStatistics } from "../zoa/features.js";
 import type { RunReport } from "../zoa/runner.js";
 import type { ZoaVariantName } from "../zoa/variants.js";
@@ -13,6 +13,7 @@ import { Zoa } from "../zoa/zoa.js";
 import { type AdaptMeta, createAdapters, runWithProgress } from "./adapt_run.js";
 import type { DemoData } from "./demo_data.js";
 import { prepareModel } from "./model_flags.js";
+import { type ZoaTrace, ZoaTracer } from "./zoa_trace.js";
 
 export interface DemoRunSpec {
   /** e.g. "demo_resnet8 w6a6". */
@@ -42,15 +43,6 @@ export interface DemoSettings {
   zoaVariant: ZoaVariantName;
   frostDir?: string;
   quiet: boolean;
-}
-
-/** ZOA's knowledge bank over the run. */
-export interface ZoaTrace {
-  /** Every slot the bank held: its id, the stream batch at which it was saved and the corruption it learned. */
-  slots: { id: number; savedAt: number; learnedOn: string }[];
-  /** Fusion weights softmax(s * alpha) at the end of each corruption: "source" and one per slot id. */
-  atDomainEnd: { domain: string; weights: Record<string, number> }[];
-  shifts: number;
 }
 
 export interface DemoRun {
@@ -102,13 +94,23 @@ export function runDemo(spec: DemoRunSpec, data: DemoData, s: DemoSettings, log:
   const source: StreamSource = { kind: "clean", set: test, corruptSeed: s.seed, corrupt: { variant: variantFor(size), frostDir: s.frostDir } };
   const stream: StreamOptions = { severity: s.severity, rounds: 1, batchSize: s.batch, seed: s.seed, limitPerDomain: s.limit, corruptions: CORRUPTIONS };
   const series: Record<string, [number, number][]> = Object.fromEntries(methods.map((m) => [m, []]));
-  const trace = new ZoaTracer(zoa);
+  const trace = zoa ? new ZoaTracer(zoa) : null;
   const record = (limit: number, batch: number) => (b: StreamBatch, acc: Record<string, number>) => {
     const x = CORRUPTIONS.indexOf(b.domain) + Math.min(1, ((b.index + 1) * batch) / Math.min(limit, test.count));
     for (const [name, a] of Object.entries(acc)) series[name]?.push([x, a]);
-    trace.observe(b);
   };
-  const report = runWithProgress(adapters, { source, stream, perDomain: test.count, quiet: s.quiet, label: spec.label, onBatch: record(s.limit, s.batch) });
+  const onMain = record(s.limit, s.batch);
+  const report = runWithProgress(adapters, {
+    source,
+    stream,
+    perDomain: test.count,
+    quiet: s.quiet,
+    label: spec.label,
+    onBatch: (b, acc) => {
+      onMain(b, acc);
+      trace?.observe(b);
+    },
+  });
 
   if (foaApart) {
     const foaBatch = Math.min(s.batch, s.foaLimit);
@@ -140,39 +142,5 @@ export function runDemo(spec: DemoRunSpec, data: DemoData, s: DemoSettings, log:
     limitPerDomain: s.limit,
     images: report.images,
   };
-  return { spec, kind: model.kind, meta, report, series, zoa: trace.result(), notes, seconds: (performance.now() - t0) / 1000 };
-}
-
-/** Records ZOA's bank after every batch: the slots it saved and its fusion weights at each corruption's end. */
-class ZoaTracer {
-  private readonly domainOfStep: CorruptionName[] = [];
-  private readonly slots = new Map<number, { id: number; savedAt: number; learnedOn: string }>();
-  private readonly ends = new Map<string, Record<string, number>>();
-
-  constructor(private readonly zoa: Zoa | null) {}
-
-  observe(b: StreamBatch): void {
-    if (!this.zoa) return;
-    this.domainOfStep[b.step] = b.domain;
-    const bank = this.zoa.bank;
-    for (const slot of bank.slots) {
-      // A slot saved at batch t holds what was learned up to batch t - 1 (the shift is detected on batch t).
-      if (!this.slots.has(slot.id)) this.slots.set(slot.id, { id: slot.id, savedAt: slot.createdAt, learnedOn: this.domainOfStep[slot.createdAt - 1] ?? "-" });
-    }
-    const w = bank.weights();
-    const weights: Record<string, number> = { source: w[0] };
-    bank.slots.forEach((slot, j) => {
-      weights[String(slot.id)] = w[j + 1];
-    });
-    this.ends.set(b.domain, weights);
-  }
-
-  result(): ZoaTrace | null {
-    if (!this.zoa) return null;
-    return {
-      slots: [...this.slots.values()],
-      atDomainEnd: [...this.ends.entries()].map(([domain, weights]) => ({ domain, weights })),
-      shifts: this.zoa.shifts,
-    };
-  }
+  return { spec, kind: model.kind, meta, report, series, zoa: trace?.result() ?? null, notes, seconds: (performance.now() - t0) / 1000 };
 }
