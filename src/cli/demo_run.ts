@@ -51,7 +51,7 @@ export interface DemoRun {
   kind: string;
   meta: AdaptMeta;
   report: RunReport;
-  /** Per method: (stream position in corruptions, top-1 % within the current corruption so far) after each batch. */
+  /** Per method, after each batch: (position along the stream in corruptions, top-1 % within the corruption so far). */
   series: Record<string, [number, number][]>;
   zoa: ZoaTrace | null;
   notes: string[];
@@ -96,7 +96,8 @@ export function runDemo(spec: DemoRunSpec, data: DemoData, s: DemoSettings, log:
   const series: Record<string, [number, number][]> = Object.fromEntries(methods.map((m) => [m, []]));
   const trace = zoa ? new ZoaTracer(zoa) : null;
   const record = (limit: number, batch: number) => (b: StreamBatch, acc: Record<string, number>) => {
-    const x = CORRUPTIONS.indexOf(b.domain) + Math.min(1, ((b.index + 1) * batch) / Math.min(limit, test.count));
+    // x: the middle of the batch's share of its corruption (corruption d spans [d, d + 1]).
+    const x = CORRUPTIONS.indexOf(b.domain) + Math.min(1, ((b.index + 0.5) * batch) / Math.min(limit, test.count));
     for (const [name, a] of Object.entries(acc)) series[name]?.push([x, a]);
   };
   const onMain = record(s.limit, s.batch);
