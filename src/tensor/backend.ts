@@ -37,6 +37,8 @@ export interface KernelSpecs {
     inputs: { x: Tensor; mean: Tensor; variance: Tensor; weight: Tensor | null; bias: Tensor | null };
     attrs: { eps: number };
   };
+  /** Per-channel mean and biased variance of x: [N, C, ...] over all dims but 1 -> [2, C] (row 0 mean, row 1 variance). */
+  batchMoments: { inputs: { x: Tensor }; attrs: Record<string, never> };
   softmax: { inputs: { x: Tensor }; attrs: { axis: number; log: boolean } };
   /** Reduces `axes` (sorted, unique); output has the reduced dims set to 1 (callers reshape for keepDims=false). */
   reduce: { inputs: { x: Tensor }; attrs: { op: ReduceOp; axes: readonly number[]; unbiased: boolean } };

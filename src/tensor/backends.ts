@@ -1,6 +1,7 @@
 // The explicit list of backends (no registration by import side effects, style.md C4/A2), and the active one.
 // - reference: naive CPU loops, the oracle every other backend is tested against.
-// - cpu: the same kernels except packed GEMM matmul, im2col/direct conv and blocked reductions (plain TypeScript).
+// - cpu: the same kernels except packed GEMM matmul, im2col/direct conv, blocked reductions and one-pass BN batch
+//   statistics (plain TypeScript).
 // - simd: the cpu kernels with GEMM and conv on WebAssembly SIMD128 code emitted by src/wasm (first when available).
 // - simd: matmul and conv2d on a WebAssembly SIMD128 GEMM emitted from TypeScript (kernels/simd), when available.
 // - gpujs: GEMM, conv, elementwise, softmax and norms as gpu.js kernels (kernels/gpujs), the rest on simd/cpu.
@@ -11,6 +12,7 @@ import { conv2d, conv2dNaive } from "./kernels/cpu/conv.js";
 import { binary, unary } from "./kernels/cpu/elementwise.js";
 import { matmul, matmulNaive } from "./kernels/cpu/matmul.js";
 import { concat, pad, permute, slice } from "./kernels/cpu/movement.js";
+import { batchMoments, batchMomentsNaive } from "./kernels/cpu/moments.js";
 import { batchNorm, layerNorm } from "./kernels/cpu/norm.js";
 import { adaptiveAvgPool2d, pool2d } from "./kernels/cpu/pool.js";
 import { argmax, reduce, reduceNaive } from "./kernels/cpu/reduce.js";
@@ -27,6 +29,7 @@ const referenceKernels: KernelTable = {
   adaptiveAvgPool2d,
   layerNorm,
   batchNorm,
+  batchMoments: batchMomentsNaive,
   softmax,
   reduce: reduceNaive,
   argmax,
@@ -40,13 +43,13 @@ export const referenceBackend: Backend = tableBackend("reference", "CPU referenc
 export const cpuBackend: Backend = tableBackend(
   "cpu",
   "CPU, plain TypeScript (packed 4x4 GEMM, im2col conv)",
-  { ...referenceKernels, matmul, conv2d, reduce },
+  { ...referenceKernels, matmul, conv2d, reduce, batchMoments },
 );
 
 const simd = simdKernels();
 /** Null where the engine has no WebAssembly SIMD128. */
 export const simdBackend: Backend | null = simd
-  ? tableBackend("simd", "CPU, WebAssembly SIMD128 kernels (emitted from TypeScript)", { ...referenceKernels, matmul, conv2d, reduce, ...simd })
+  ? tableBackend("simd", "CPU, WebAssembly SIMD128 kernels (emitted from TypeScript)", { ...referenceKernels, matmul, conv2d, reduce, batchMoments, ...simd })
   : null;
 
 /**

@@ -13,6 +13,7 @@ import { conv2dNaive } from "../../src/tensor/kernels/cpu/conv.js";
 import { binary, unary } from "../../src/tensor/kernels/cpu/elementwise.js";
 import { matmulNaive } from "../../src/tensor/kernels/cpu/matmul.js";
 import { concat, pad, permute, slice } from "../../src/tensor/kernels/cpu/movement.js";
+import { batchMomentsNaive } from "../../src/tensor/kernels/cpu/moments.js";
 import { batchNorm, layerNorm } from "../../src/tensor/kernels/cpu/norm.js";
 import { adaptiveAvgPool2d, pool2d } from "../../src/tensor/kernels/cpu/pool.js";
 import { argmax, reduceNaive } from "../../src/tensor/kernels/cpu/reduce.js";
@@ -31,7 +32,7 @@ const GPU_KERNELS: readonly KernelName[] = ["matmul", "conv2d", "unary", "binary
 function strictFallback(calls: KernelName[]): Backend {
   const all: KernelTable = {
     unary, binary, matmul: matmulNaive, conv2d: conv2dNaive, pool2d, adaptiveAvgPool2d, layerNorm, batchNorm,
-    softmax, reduce: reduceNaive, argmax, permute, slice, concat, pad,
+    batchMoments: batchMomentsNaive, softmax, reduce: reduceNaive, argmax, permute, slice, concat, pad,
   };
   const table: Partial<KernelTable> = { ...all };
   for (const k of GPU_KERNELS) delete table[k];

@@ -1,8 +1,7 @@
 // LayerNorm and BatchNorm.
 import { getBackend } from "../backends.js";
 import { ShapeError, shapeStr } from "../shape.js";
-import type { Tensor } from "../tensor.js";
-import { mean as meanOp, variance } from "./reduce.js";
+import { Tensor } from "../tensor.js";
 
 /** LayerNorm over the last dim. x: [..., D], weight/bias: [D]. @example layerNorm(x, w, b, 1e-6) */
 export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
@@ -21,10 +20,15 @@ export interface BatchNormParams {
   eps: number;
 }
 
-/** Per-channel mean and biased variance of x [N, C, ...] over all dims but 1 (what BN training mode normalises with). */
+/**
+ * Per-channel mean and biased variance of x [N, C, ...] over all dims but 1 (what BN training mode normalises
+ * with), both [C]; one read of x on the cpu and simd backends (kernels/cpu/moments.ts).
+ */
 export function batchStats(x: Tensor): { mean: Tensor; variance: Tensor } {
-  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  return { mean: meanOp(x, axes), variance: variance(x, axes, { unbiased: false }) };
+  if (x.rank < 2) throw new ShapeError("batchStats", `x must be [N, C, ...], got ${shapeStr(x.shape)}`);
+  const C = x.shape[1];
+  const m = getBackend().run("batchMoments", { x }, {}).data;
+  return { mean: new Tensor([C], m.subarray(0, C)), variance: new Tensor([C], m.subarray(C, 2 * C)) };
 }
 
 /**
