@@ -59,3 +59,36 @@ export function buildConvCase(p: ConvCaseParams): ConvCase | null {
   const attrs = { stride: [p.sh, p.sw] as const, padding: [p.ph, p.pw] as const, dilation: [p.dh, p.dw] as const, groups: p.g, outShape: [p.n, K, OH, OW] };
   return { inputs: { x, w, bias }, attrs, reduction: cg * p.kh * p.kw };
 }
+
+/**
+ * Configurations the simd backend's direct conv takes (kernels/simd/conv_direct.ts: output width a multiple of
+ * 8, output channels per group a multiple of 4), with the ResNet stem's 3 input channels and strides 1 to 4
+ * drawn often: the width is solved from OW, so every stride / padding / dilation / kernel mix lands on it.
+ */
+export function directConvCaseArb(maxN: number): fc.Arbitrary<ConvCaseParams> {
+  return fc
+    .record({
+      n: fc.integer({ min: 1, max: maxN }),
+      cg: fc.oneof(fc.constant(3), fc.integer({ min: 1, max: 9 })),
+      g: fc.integer({ min: 1, max: 2 }),
+      kg: fc.constantFrom(4, 8, 12),
+      h: fc.integer({ min: 1, max: 12 }),
+      ow: fc.constantFrom(8, 16),
+      wExtra: fc.integer({ min: 0, max: 3 }),
+      kh: fc.integer({ min: 1, max: 4 }),
+      kw: fc.integer({ min: 1, max: 4 }),
+      sh: fc.integer({ min: 1, max: 4 }),
+      sw: fc.oneof(fc.constant(2), fc.integer({ min: 1, max: 4 })),
+      ph: fc.integer({ min: 0, max: 2 }),
+      pw: fc.integer({ min: 0, max: 2 }),
+      dh: fc.integer({ min: 1, max: 2 }),
+      dw: fc.integer({ min: 1, max: 2 }),
+      bias: fc.boolean(),
+      seed: fc.integer({ min: 0, max: 2 ** 31 }),
+    })
+    .map((p) => {
+      // OW = floor((w + 2pw - dw(kw-1) - 1) / sw) + 1 for w = (OW-1)*sw + dw(kw-1) + 1 - 2pw + (0..sw-1)
+      const w = Math.max(1, (p.ow - 1) * p.sw + p.dw * (p.kw - 1) + 1 - 2 * p.pw + (p.wExtra % p.sw));
+      return { ...p, w, depthwise: false };
+    });
+}

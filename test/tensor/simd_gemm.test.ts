@@ -5,13 +5,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { conv2dNaive } from "../../src/tensor/kernels/cpu/conv.js";
 import { type MatView, gemmNaive } from "../../src/tensor/kernels/cpu/gemm.js";
-import { conv2dSimd } from "../../src/tensor/kernels/simd/conv.js";
+import { conv2dSimd, conv2dSimdInto } from "../../src/tensor/kernels/simd/conv.js";
+import { directConvApplies } from "../../src/tensor/kernels/simd/conv_direct.js";
 import { gemmSimd, reserveScratch } from "../../src/tensor/kernels/simd/gemm.js";
 import { simdBackend } from "../../src/tensor/backends.js";
 import { Rng, Tensor, conv2d, matmul, referenceBackend, withBackend } from "../../src/tensor/index.js";
 import { simdSupported } from "../../src/wasm/features.js";
 import { type Tolerance, expectClose } from "../helpers/close.js";
-import { buildConvCase, convCaseArb, randomData } from "../helpers/conv_cases.js";
+import { buildConvCase, convCaseArb, directConvCaseArb, randomData } from "../helpers/conv_cases.js";
 import { gemmViews } from "../helpers/gemm_cases.js";
 
 
@@ -171,26 +172,66 @@ describe("conv2dSimd vs conv2dNaive", () => {
     );
   });
 
+  it("agrees on configurations of the direct conv path (stride 1-4, C_in = 3, padding, dilation, groups)", () => {
+    let direct = 0;
+    fc.assert(
+      fc.property(directConvCaseArb(5), (p) => {
+        const c = buildConvCase(p);
+        fc.pre(c !== null);
+        if (!c) return;
+        if (directConvApplies(c.inputs, c.attrs)) direct++;
+        expectClose(conv2dSimd(c.inputs, c.attrs).data, conv2dNaive(c.inputs, c.attrs).data, tol(c.reduction), "direct conv2d");
+      }),
+      { numRuns: 200, seed: 31 },
+    );
+    expect(direct).toBeGreaterThan(150); // the generator lands on the direct path (OW % 8 == 0, K/G % 4 == 0)
+  });
+
   it("agrees on ResNet-20 layer shapes (batched small feature maps, 1x1 stride-2 shortcut) and grouped ones", () => {
     const rng = new Rng(3);
-    // [n, C, H, K, k, stride, groups, bias]; P % 8 == 0 and K/groups % 4 == 0 take the direct path
+    // [n, C, H, K, k, stride, groups, bias]; OW % 8 == 0 and K/groups % 4 == 0 take the direct conv
+    // (conv_direct.ts), the rest im2col + GEMM (into wasm memory when P % 8 == 0 and K/groups % 4 == 0)
     for (const [n, C, H, K, k, s, G, hasBias] of [
       [3, 3, 32, 16, 3, 1, 1, true],
+      [4, 3, 32, 16, 3, 2, 1, false],
+      [2, 3, 32, 8, 7, 2, 1, true],
       [2, 16, 32, 16, 3, 1, 1, false],
       [5, 16, 32, 32, 3, 2, 1, true],
       [20, 32, 16, 32, 3, 1, 1, false],
       [20, 32, 16, 64, 1, 2, 1, true],
       [33, 64, 8, 64, 3, 1, 1, false],
       [7, 8, 8, 16, 3, 1, 2, true],
+      [9, 16, 8, 16, 3, 2, 1, true],
+      [6, 8, 12, 12, 3, 1, 1, false],
       [3, 6, 5, 6, 3, 1, 3, true],
     ] as const) {
-      const p = (k - 1) / 2;
+      const p = Math.floor(k / 2);
       const OH = Math.floor((H + 2 * p - k) / s) + 1;
       const x = new Tensor([n, C, H, H], randomData(n * C * H * H, rng));
       const w = new Tensor([K, C / G, k, k], randomData((K * C * k * k) / G, rng));
       const bias = hasBias ? new Tensor([K], randomData(K, rng)) : null;
       const attrs = { stride: [s, s] as const, padding: [p, p] as const, dilation: [1, 1] as const, groups: G, outShape: [n, K, OH, OH] };
       expectClose(conv2dSimd({ x, w, bias }, attrs).data, conv2dNaive({ x, w, bias }, attrs).data, tol((C / G) * k * k), `conv ${n}x${C}x${H} -> ${K}`);
+    }
+  });
+});
+
+describe("conv2dSimdInto", () => {
+  it("overwrites a dirty output buffer with conv2dSimd's values (direct, im2col and depthwise paths)", () => {
+    const rng = new Rng(8);
+    for (const [C, H, K, s, G] of [
+      [3, 16, 8, 2, 1],
+      [6, 5, 6, 1, 3],
+      [4, 6, 4, 1, 4],
+    ] as const) {
+      const x = new Tensor([2, C, H, H], randomData(2 * C * H * H, rng));
+      const w = new Tensor([K, C / G, 3, 3], randomData((K * C * 9) / G, rng));
+      const bias = new Tensor([K], randomData(K, rng));
+      const OH = Math.floor((H + 2 - 3) / s) + 1;
+      const attrs = { stride: [s, s] as const, padding: [1, 1] as const, dilation: [1, 1] as const, groups: G, outShape: [2, K, OH, OH] };
+      const o = new Float32Array(2 * K * OH * OH).fill(NaN);
+      conv2dSimdInto({ x, w, bias }, attrs, o);
+      expectClose(o, conv2dNaive({ x, w, bias }, attrs).data, tol((C / G) * 9), `into ${C}x${H} -> ${K} /${s} groups ${G}`);
     }
   });
 });

@@ -8,10 +8,12 @@
 // layout (PackedB): never copied, never repacked. When whole tiles fit each image (P % NR == 0 and
 // Kg % MR == 0, as in ResNets) the GEMM writes the out chunk [nb, K, P] in wasm memory, bias preloaded,
 // and one set() copies it out; otherwise the GEMM scatters its columns to the images' outputs.
-// Depthwise convs (one input channel per group) run as the direct loops of the cpu kernel.
+// Depthwise convs (one input channel per group) run as the direct loops of the cpu kernel. Convs with
+// OW % 8 == 0 and K/G % 4 == 0 (every ResNet-20 conv) skip im2col: conv_direct.ts.
 import type { KernelSpecs } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
 import { conv2dWithGemm } from "../cpu/conv.js";
+import { conv2dDirectInto, directConvApplies } from "./conv_direct.js";
 import { gemmPackedInto, gemmSimd, gemmSimdGrouped, packedBSize, reserveScratch } from "./gemm.js";
 import { MR, NR } from "./gemm_kernel.js";
 import { getRuntime } from "./runtime.js";
@@ -56,18 +58,33 @@ function im2colTables(heapI32: Int32Array, at: number, H: number, W: number, kh:
 }
 
 export function conv2dSimd(inputs: Inputs, attrs: Attrs): Tensor {
+  const { w, x } = inputs;
+  const G = attrs.groups;
+  if (G === x.shape[1] && w.shape[1] === 1 && G > 1) return perImage(inputs, attrs);
+  const out = new Tensor(attrs.outShape);
+  conv2dSimdInto(inputs, attrs, out.data);
+  return out;
+}
+
+/** conv2dSimd writing into o (length N*K*OH*OW, contents overwritten): what benches time, next to peers that reuse their output. */
+export function conv2dSimdInto(inputs: Inputs, attrs: Attrs, o: Float32Array): void {
   const { x, w, bias } = inputs;
   const [N, C, H, W] = x.shape;
   const [K, Cg, kh, kw] = w.shape;
   const { groups: G, outShape } = attrs;
-  if (G === C && Cg === 1 && G > 1) return perImage(inputs, attrs);
+  if (G === C && Cg === 1 && G > 1) {
+    o.set(perImage(inputs, attrs).data);
+    return;
+  }
+  if (directConvApplies(inputs, attrs)) {
+    conv2dDirectInto(inputs, attrs, o);
+    return;
+  }
   const [, , OH, OW] = outShape;
   const P = OH * OW;
   const Kg = K / G;
   const Kc = Cg * kh * kw;
-  const out = new Tensor(outShape);
-  const o = out.data;
-  if (P === 0 || K === 0 || N === 0) return out;
+  if (P === 0 || K === 0 || N === 0) return;
   const nb = Math.max(1, Math.min(N, Math.floor(COLS_TARGET / P)));
   // Direct: the GEMM writes the out chunk [bn, K, P] in wasm memory (bias preloaded), copied out in one
   // set(); needs whole tiles per image and group. Otherwise the GEMM copies its C block out by rows.
@@ -128,5 +145,4 @@ export function conv2dSimd(inputs: Inputs, attrs: Attrs): Tensor {
     }
     if (direct) o.set(heap.subarray(cAt, cAt + bn * K * P), n0 * K * P);
   }
-  return out;
 }

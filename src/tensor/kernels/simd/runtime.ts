@@ -3,6 +3,7 @@
 // across calls; memory only grows (wasm memories cannot shrink).
 import { relaxedSimdSupported, simdSupported } from "../../../wasm/features.js";
 import { ModuleBuilder } from "../../../wasm/module.js";
+import { type ConvTilesFn, type PadSplitFn, emitConvTiles, emitPadSplit } from "./conv_direct_kernel.js";
 import { type Im2colFn, emitIm2colPacked, emitIm2colPacked4 } from "./conv_kernel.js";
 import { type GemmExports, MR, NR, type TileShape, addGemmFunctions } from "./gemm_kernel.js";
 
@@ -15,6 +16,9 @@ export interface SimdRuntime {
   im2colPacked: Im2colFn;
   /** Stride 1, OW % 4 == 0, p0 % 4 == 0 only. */
   im2colPacked4: Im2colFn;
+  /** Direct convolution (conv_direct_kernel.ts): the padded, stride-split input copy and the tile kernel. */
+  padSplit: PadSplitFn;
+  convTiles: ConvTilesFn;
 }
 
 const MEMORY_IMPORT = { module: "env", name: "memory" } as const;
@@ -27,6 +31,8 @@ export function emitSimdModule(tile: TileShape): Uint8Array<ArrayBuffer> {
   addGemmFunctions(m, tile);
   m.addFunction(emitIm2colPacked(), "im2colPacked");
   m.addFunction(emitIm2colPacked4(), "im2colPacked4");
+  m.addFunction(emitPadSplit(), "padSplit");
+  m.addFunction(emitConvTiles(tile), "convTiles");
   return m.build();
 }
 
@@ -51,6 +57,8 @@ export function getRuntime(): SimdRuntime {
     },
     im2colPacked: fn("im2colPacked"),
     im2colPacked4: fn("im2colPacked4"),
+    padSplit: fn("padSplit"),
+    convTiles: fn("convTiles"),
   };
   return runtime;
 }
