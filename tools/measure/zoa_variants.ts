@@ -55,7 +55,7 @@ function named(name: string, a: Adapter): Adapter {
 
 // A "srcbatch:" prefix uses source statistics computed with batch-statistics BatchNorm.
 const adapters: Adapter[] = [
-  new NormAdapt(predictor),
+  ...(flag("norm", "true") === "false" ? [] : [new NormAdapt(predictor)]),
   ...configs.map((c) => (c.startsWith("srcbatch:") ? named(c, new Zoa(predictor, sourceBatch, config(c.slice(9)))) : named(c, new Zoa(predictor, source, config(c))))),
 ];
 let last = "";
