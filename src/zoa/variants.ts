@@ -2,7 +2,7 @@
 // `spec` is zoa-method.md as written; the others change only the optimiser side of the SPSA step.
 import type { ZoaConfig } from "./zoa.js";
 
-export const ZOA_VARIANTS = ["spec", "momentum", "grouped", "sign"] as const;
+export const ZOA_VARIANTS = ["spec", "momentum", "grouped", "sign", "population"] as const;
 export type ZoaVariantName = (typeof ZOA_VARIANTS)[number];
 
 /** The default variant of `zoa adapt` (the best one measured; see the README's ZOA section). */
@@ -24,6 +24,11 @@ export function zoaVariantConfig(name: ZoaVariantName, spec: ZoaConfig): ZoaConf
       // ZO-signSGD with momentum: steps of fixed size in the sign of the averaged estimate (robust to the
       // heavy-tailed noise of (L1 - L2) / (c u)).
       return { ...spec, variant: "sign", gradMomentum: 0.9, signStep: true, lr: 2e-4 };
+    case "population":
+      // Momentum plus the population estimate (population.ts): the perturbed pass gives each of 64 groups of
+      // samples (one sample each at batch 64) its own perturbation, and the 64 paired estimates are averaged,
+      // so the step can be 20x the spec's (ResNet) / 5x (ViT) without the collapse a larger spec step shows.
+      return { ...spec, variant: "population", gradMomentum: 0.9, population: 64, lr: spec.lr * (spec.lambda === 1 ? 20 : 5) };
     default:
       return name satisfies never;
   }
