@@ -61,9 +61,10 @@ export function buildConvCase(p: ConvCaseParams): ConvCase | null {
 }
 
 /**
- * Configurations the simd backend's direct conv takes (kernels/simd/conv_direct.ts: output width a multiple of
- * 8, output channels per group a multiple of 4), with the ResNet stem's 3 input channels and strides 1 to 4
- * drawn often: the width is solved from OW, so every stride / padding / dilation / kernel mix lands on it.
+ * Configurations the simd backend's direct conv takes (kernels/simd/conv_direct.ts: output width 7, 8, 14 or
+ * 16, output channels per group a multiple of 4, Kc <= 144), with the ResNet stem's 3 input channels and
+ * strides 1 to 4 drawn often: the width is solved from OW, so every stride / padding / dilation / kernel mix
+ * lands on it.
  */
 export function directConvCaseArb(maxN: number): fc.Arbitrary<ConvCaseParams> {
   return fc
@@ -73,7 +74,7 @@ export function directConvCaseArb(maxN: number): fc.Arbitrary<ConvCaseParams> {
       g: fc.integer({ min: 1, max: 2 }),
       kg: fc.constantFrom(4, 8, 12),
       h: fc.integer({ min: 1, max: 12 }),
-      ow: fc.constantFrom(8, 16),
+      ow: fc.constantFrom(7, 8, 14, 16), // 7 and 14: rows computed 8 / 16 wide, then compacted
       wExtra: fc.integer({ min: 0, max: 3 }),
       kh: fc.integer({ min: 1, max: 4 }),
       kw: fc.integer({ min: 1, max: 4 }),

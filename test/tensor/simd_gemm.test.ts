@@ -189,8 +189,9 @@ describe("conv2dSimd vs conv2dNaive", () => {
 
   it("agrees on ResNet-20 layer shapes (batched small feature maps, 1x1 stride-2 shortcut) and grouped ones", () => {
     const rng = new Rng(3);
-    // [n, C, H, K, k, stride, groups, bias]; OW % 8 == 0 and K/groups % 4 == 0 take the direct conv
-    // (conv_direct.ts), the rest im2col + GEMM (into wasm memory when P % 8 == 0 and K/groups % 4 == 0)
+    // [n, C, H, K, k, stride, groups, bias]; K/groups % 4 == 0, OW in {7, 8, 14, 16, ...} and C/groups*k*k <= 576
+    // take the direct conv (conv_direct.ts), the rest im2col + GEMM (into wasm memory when P % 8 == 0 and
+    // K/groups % 4 == 0); 128 channels x 3x3 (Kc 1152) is im2col
     for (const [n, C, H, K, k, s, G, hasBias] of [
       [3, 3, 32, 16, 3, 1, 1, true],
       [4, 3, 32, 16, 3, 2, 1, false],
@@ -202,6 +203,9 @@ describe("conv2dSimd vs conv2dNaive", () => {
       [33, 64, 8, 64, 3, 1, 1, false],
       [7, 8, 8, 16, 3, 1, 2, true],
       [9, 16, 8, 16, 3, 2, 1, true],
+      [4, 8, 14, 8, 3, 1, 1, true],
+      [3, 16, 13, 16, 1, 2, 1, false],
+      [2, 128, 8, 8, 3, 1, 1, true],
       [6, 8, 12, 12, 3, 1, 1, false],
       [3, 6, 5, 6, 3, 1, 3, true],
     ] as const) {

@@ -68,18 +68,21 @@ export function conv2dSimd(inputs: Inputs, attrs: Attrs): Tensor {
 
 /** conv2dSimd writing into o (length N*K*OH*OW, contents overwritten): what benches time, next to peers that reuse their output. */
 export function conv2dSimdInto(inputs: Inputs, attrs: Attrs, o: Float32Array): void {
+  const G = attrs.groups;
+  if (G === inputs.x.shape[1] && inputs.w.shape[1] === 1 && G > 1) {
+    o.set(perImage(inputs, attrs).data);
+    return;
+  }
+  if (directConvApplies(inputs, attrs)) conv2dDirectInto(inputs, attrs, o);
+  else conv2dIm2colInto(inputs, attrs, o);
+}
+
+/** The im2col + GEMM path of conv2dSimdInto (any conv but depthwise). */
+export function conv2dIm2colInto(inputs: Inputs, attrs: Attrs, o: Float32Array): void {
   const { x, w, bias } = inputs;
   const [N, C, H, W] = x.shape;
   const [K, Cg, kh, kw] = w.shape;
   const { groups: G, outShape } = attrs;
-  if (G === C && Cg === 1 && G > 1) {
-    o.set(perImage(inputs, attrs).data);
-    return;
-  }
-  if (directConvApplies(inputs, attrs)) {
-    conv2dDirectInto(inputs, attrs, o);
-    return;
-  }
   const [, , OH, OW] = outShape;
   const P = OH * OW;
   const Kg = K / G;

@@ -22,6 +22,9 @@
 import { FunctionBuilder, type Local } from "../../../wasm/emitter.js";
 import { MR, NR, type TileShape } from "./gemm_kernel.js";
 
+/** compactRows(src, dst, rows, wSrc, wDst): dst[r, 0:wDst] = src[r, 0:wSrc][:wDst], floats; writes up to 3 floats past dst's end. */
+export type CompactRowsFn = (src: number, dst: number, rows: number, wSrc: number, wDst: number) => void;
+
 /** padSplit(src, dst, planes, H, W, ph, pw, sh, sw, Hs, Ws): addresses in bytes. */
 export type PadSplitFn = (src: number, dst: number, planes: number, H: number, W: number, ph: number, pw: number, sh: number, sw: number, Hs: number, Ws: number) => void;
 
@@ -144,6 +147,32 @@ export function emitPadSplit(): FunctionBuilder {
         });
       });
     });
+  });
+  return f;
+}
+
+/**
+ * Drops the padding columns of a wide output ([rows, wSrc] with wSrc = OW rounded up to 8) into [rows, wDst]:
+ * v128 copies in ascending order, so the up to 3 floats a row's last copy writes past its end are rewritten
+ * by the next row (the caller leaves 4 floats after dst). Addresses in bytes.
+ */
+export function emitCompactRows(): FunctionBuilder {
+  const f = new FunctionBuilder(Array(5).fill("i32"), []);
+  const [src, dst, rows, wSrc, wDst] = f.params;
+  const r = f.local("i32");
+  const s = f.local("i32");
+  const d = f.local("i32");
+  const end = f.local("i32");
+  forRange(f, r, rows, () => {
+    f.get(src).get(r).get(wSrc).op("i32.mul").i32(4).op("i32.mul").op("i32.add").set(s);
+    f.get(dst).get(r).get(wDst).op("i32.mul").i32(4).op("i32.mul").op("i32.add").tee(d);
+    f.get(wDst).i32(4).op("i32.mul").op("i32.add").set(end);
+    const loop = f.loop(); // wDst >= 1
+    f.get(d).get(s).op("v128.load", 0, 0).op("v128.store", 0, 0);
+    f.get(s).i32(16).op("i32.add").set(s);
+    f.get(d).i32(16).op("i32.add").tee(d);
+    f.get(end).op("i32.lt_u").brIf(loop);
+    f.end();
   });
   return f;
 }

@@ -3,7 +3,7 @@
 // across calls; memory only grows (wasm memories cannot shrink).
 import { relaxedSimdSupported, simdSupported } from "../../../wasm/features.js";
 import { ModuleBuilder } from "../../../wasm/module.js";
-import { type ConvTilesFn, type PadSplitFn, emitConvTiles, emitPadSplit } from "./conv_direct_kernel.js";
+import { type CompactRowsFn, type ConvTilesFn, type PadSplitFn, emitCompactRows, emitConvTiles, emitPadSplit } from "./conv_direct_kernel.js";
 import { type Im2colFn, emitIm2colPacked, emitIm2colPacked4 } from "./conv_kernel.js";
 import { type GemmExports, MR, NR, type TileShape, addGemmFunctions } from "./gemm_kernel.js";
 
@@ -16,9 +16,10 @@ export interface SimdRuntime {
   im2colPacked: Im2colFn;
   /** Stride 1, OW % 4 == 0, p0 % 4 == 0 only. */
   im2colPacked4: Im2colFn;
-  /** Direct convolution (conv_direct_kernel.ts): the padded, stride-split input copy and the tile kernel. */
+  /** Direct convolution (conv_direct_kernel.ts): the padded, stride-split input copy, the tile kernel, row compaction. */
   padSplit: PadSplitFn;
   convTiles: ConvTilesFn;
+  compactRows: CompactRowsFn;
 }
 
 const MEMORY_IMPORT = { module: "env", name: "memory" } as const;
@@ -33,6 +34,7 @@ export function emitSimdModule(tile: TileShape): Uint8Array<ArrayBuffer> {
   m.addFunction(emitIm2colPacked4(), "im2colPacked4");
   m.addFunction(emitPadSplit(), "padSplit");
   m.addFunction(emitConvTiles(tile), "convTiles");
+  m.addFunction(emitCompactRows(), "compactRows");
   return m.build();
 }
 
@@ -59,6 +61,7 @@ export function getRuntime(): SimdRuntime {
     im2colPacked4: fn("im2colPacked4"),
     padSplit: fn("padSplit"),
     convTiles: fn("convTiles"),
+    compactRows: fn("compactRows"),
   };
   return runtime;
 }
