@@ -7,7 +7,7 @@
 // timeCase) so that load changes hit every engine alike; the 2-thread onnxruntime
 // column and "ort 1T wall" from wall time. tfjs cpu runs 3 samples after 1 warm-up call, convs at batch 8.
 import { qconv2dSimd, qgemmSimdInto } from "../src/quant/kernels/simd/index.js";
-import { conv2dSimd } from "../src/tensor/kernels/simd/conv.js";
+import { conv2dSimd, conv2dSimdInto } from "../src/tensor/kernels/simd/conv.js";
 import { gemmSimd } from "../src/tensor/kernels/simd/gemm.js";
 import { Tensor } from "../src/tensor/tensor.js";
 import { simdSupported } from "../src/wasm/features.js";
@@ -25,6 +25,8 @@ export interface PeerOpRow {
   shape: string;
   /** GFLOP/s (2 * multiply-adds per second); null where the peer or kernel was unavailable. */
   zoa: number | null;
+  /** Convs: the engine's API call, which returns a newly allocated output tensor (zoa: into a reused buffer). */
+  zoaNewOutput: number | null;
   zoaInt8: number | null;
   tfjsWasm: number | null;
   tfjsCpu: number | null;
@@ -75,6 +77,7 @@ const rate = (flop: number, ms: number): number => flop / ms / 1e6;
 interface OpCase {
   flop: number;
   zoa: (() => unknown) | null;
+  zoaNewOutput: (() => unknown) | null;
   zoaInt8: (() => unknown) | null;
   /** tfjs call on the active backend for `batch` images (convs) or the whole GEMM; returns a disposer too. */
   tfjs: ((tf: TfjsPeer["tf"], slow: boolean) => { call: () => unknown; dispose: () => void; flop: number }) | null;
@@ -83,6 +86,7 @@ interface OpCase {
 
 interface OpRates {
   zoa: number | null;
+  zoaNewOutput: number | null;
   zoaInt8: number | null;
   tfjsWasm: number | null;
   tfjsCpu: number | null;
@@ -109,9 +113,10 @@ async function ortSession(p: PeerHandles, c: NonNullable<OpCase["ort"]>, threads
  * tfjs-cpu runs last, alone.
  */
 async function timeCase(p: PeerHandles, c: OpCase): Promise<OpRates> {
-  const out: OpRates = { zoa: null, zoaInt8: null, tfjsWasm: null, tfjsCpu: null, ort1: null, ort2Wall: null, ort1Wall: null };
+  const out: OpRates = { zoa: null, zoaNewOutput: null, zoaInt8: null, tfjsWasm: null, tfjsCpu: null, ort1: null, ort2Wall: null, ort1Wall: null };
   const calls: Record<string, () => unknown> = {};
   if (c.zoa) calls.zoa = c.zoa;
+  if (c.zoaNewOutput) calls.zoaNewOutput = c.zoaNewOutput;
   if (c.zoaInt8) calls.zoaInt8 = c.zoaInt8;
   let wasm: ReturnType<NonNullable<OpCase["tfjs"]>> | null = null;
   if (c.tfjs && p.tfjs?.available.wasm === true) {
@@ -127,6 +132,7 @@ async function timeCase(p: PeerHandles, c: OpCase): Promise<OpRates> {
   if (ort1) calls.ort1 = () => ort1.run();
   const t = await measureInterleaved(calls, FAST);
   if (t.zoa) out.zoa = rate(c.flop, t.zoa.cpuMs);
+  if (t.zoaNewOutput) out.zoaNewOutput = rate(c.flop, t.zoaNewOutput.cpuMs);
   if (t.zoaInt8) out.zoaInt8 = rate(c.flop, t.zoaInt8.cpuMs);
   if (t.tfjsWasm && wasm) out.tfjsWasm = rate(wasm.flop, t.tfjsWasm.cpuMs);
   if (t.ort1) out.ort1 = rate(c.flop, t.ort1.cpuMs);
@@ -158,7 +164,7 @@ async function gemmRow(p: PeerHandles, g: (typeof GEMMS)[number]): Promise<PeerO
   const a = values(M * K, 1);
   const b = values(K * N, 2);
   process.stderr.write(`peer ops: gemm ${M}x${N}x${K}\n`);
-  const c: OpCase = { flop, zoa: null, zoaInt8: null, tfjs: null, ort: { model: gemmModel(M, N, K, b), input: "a", data: a, dims: [M, K] } };
+  const c: OpCase = { flop, zoa: null, zoaNewOutput: null, zoaInt8: null, tfjs: null, ort: { model: gemmModel(M, N, K, b), input: "a", data: a, dims: [M, K] } };
   if (simdSupported()) {
     const out = new Float32Array(M * N);
     const av = { data: a, offset: 0, rowStride: K, colStride: 1 };
@@ -186,13 +192,15 @@ async function convRow(p: PeerHandles, s: (typeof CONVS)[number]): Promise<PeerO
   const x = values(s.N * s.C * s.H * s.H, 5);
   const w = values(s.K * s.C * s.k * s.k, 6);
   process.stderr.write(`peer ops: conv ${s.name}\n`);
-  const c: OpCase = { flop: flopOf(s.N), zoa: null, zoaInt8: null, tfjs: null, ort: { model: convModel(s, w), input: "x", data: x, dims: [s.N, s.C, s.H, s.H] } };
+  const c: OpCase = { flop: flopOf(s.N), zoa: null, zoaNewOutput: null, zoaInt8: null, tfjs: null, ort: { model: convModel(s, w), input: "x", data: x, dims: [s.N, s.C, s.H, s.H] } };
   const pair = (v: number): [number, number] => [v, v];
   if (simdSupported()) {
     const xt = new Tensor([s.N, s.C, s.H, s.H], x);
     const wt = new Tensor([s.K, s.C, s.k, s.k], w);
     const attrs = { stride: pair(s.stride), padding: pair(s.pad), dilation: pair(1), groups: 1, outShape: [s.N, s.K, OH, OH] };
-    c.zoa = () => conv2dSimd({ x: xt, w: wt, bias: null }, attrs);
+    const out = new Float32Array(s.N * s.K * OH * OH);
+    c.zoa = () => conv2dSimdInto({ x: xt, w: wt, bias: null }, attrs, out);
+    c.zoaNewOutput = () => conv2dSimd({ x: xt, w: wt, bias: null }, attrs);
     const qx = codes(x.length, 7, false);
     const qw = codes(w.length, 8, true);
     const qp = {
@@ -231,11 +239,12 @@ const ratio = (a: number | null, b: number | null): string => (a === null || b =
 
 export function peerOpsTable(rows: readonly PeerOpRow[]): string {
   return mdTable(
-    ["op", "shape", "zoa-ts SIMD fp32", "tfjs-wasm", "tfjs-cpu", "ort 1T", "zoa / tfjs-wasm", "zoa / ort 1T", "ort 1T wall", "ort 2T wall", "zoa int8", "int8 / fp32"],
+    ["op", "shape", "zoa-ts SIMD fp32", "zoa-ts new output", "tfjs-wasm", "tfjs-cpu", "ort 1T", "zoa / tfjs-wasm", "zoa / ort 1T", "ort 1T wall", "ort 2T wall", "zoa int8", "int8 / fp32"],
     rows.map((r) => [
       r.name,
       r.shape,
       f(r.zoa),
+      f(r.zoaNewOutput),
       f(r.tfjsWasm),
       f(r.tfjsCpu, 2),
       f(r.ort1),
@@ -252,7 +261,9 @@ export function peerOpsTable(rows: readonly PeerOpRow[]): string {
 export const PEER_OPS_NOTE =
   "GFLOP/s (int8: GOP/s), medians of 7 samples (>= 30 ms each) after >= 300 ms warm-up; the single-thread columns are timed interleaved, from process CPU time; " +
   `"wall" columns from wall time (the 2-thread gain is ort 2T wall / ort 1T wall). tfjs-cpu: 3 samples after one warm-up call, convs at batch ${TFJS_CPU_BATCH} instead of ${BATCH}. ` +
-  "Convs: engine and onnxruntime NCHW, tfjs NHWC; int8 = the engine's uint8 x int8 -> int32 kernels (no output stage) on the same shapes.";
+  "Convs: engine and onnxruntime NCHW, tfjs NHWC; the engine writes into a reused output buffer (as the GEMM rows, and as tfjs-wasm reuses its heap), " +
+  '"zoa-ts new output" times the API call that allocates its output tensor (first-touch page faults of fresh memory, costly on this VM when loaded); ' +
+  "int8 = the engine's uint8 x int8 -> int32 kernels (no output stage) on the same shapes.";
 
 async function main(): Promise<void> {
   console.log(`machine: ${machine()}; wasm SIMD128: ${simdSupported()}`);
