@@ -5,6 +5,7 @@
 import { type Conv2dOptions, conv2d } from "../tensor/ops/conv.js";
 import { type MatmulOptions, linear, matmul } from "../tensor/ops/matmul.js";
 import type { Tensor } from "../tensor/tensor.js";
+import type { Classifier, ForwardOptions, ForwardResult } from "./model.js";
 
 export interface LayerOps {
   /** name: the conv's state-dict prefix, e.g. "layer2.0.conv1". */
@@ -13,6 +14,11 @@ export interface LayerOps {
   linear(name: string, x: Tensor, weight: Tensor, bias: Tensor | null): Tensor;
   /** Activation x activation products; name: "blocks.i.attn.qk" (q k^T) or "blocks.i.attn.av" (attn v). */
   matmul(name: string, a: Tensor, b: Tensor, opts: MatmulOptions): Tensor;
+  /**
+   * Optional whole-network execution (src/quant's fused integer ResNet pipeline): the forward result of `model` on
+   * `x` with `opts`, or null where it does not apply, in which case the model runs layer by layer through the above.
+   */
+  network?(model: Classifier, x: Tensor, opts: ForwardOptions): ForwardResult | null;
 }
 
 export const floatLayers: LayerOps = {

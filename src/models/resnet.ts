@@ -114,6 +114,8 @@ export class ResNet implements Classifier {
   /** x: [N, 3, H, W] normalised images -> logits [N, classes] and features. */
   forward(x: Tensor, opts: ForwardOptions = {}): ForwardResult {
     if (x.rank !== 4 || x.shape[1] !== 3) throw new ShapeError(`${this.name}.forward`, `expected input [N, 3, H, W], got ${shapeStr(x.shape)}`);
+    const whole = opts.layers?.network?.(this, x, opts);
+    if (whole) return whole;
     const ctx: RunContext = { params: this.params, layers: opts.layers ?? floatLayers, opts };
     const cifar = this.config.variant === "cifar";
     const embed = convLayer(ctx, "conv1", x, cifar ? 1 : 2, cifar ? 1 : 3); // stem-conv output

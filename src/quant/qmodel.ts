@@ -5,16 +5,23 @@
 //              (scale sA * sW[c], zero point 0), accumulators dequantized at the layer output, where the float norm
 //              layers (BN affine, LayerNorm), softmax, GELU and residual adds take over.
 // Norm affines, BN statistics, prompts and feature shifts pass through to the float graph, so ZOA / FOA / NormAdapt
-// work on both modes unchanged.
+// work on both modes unchanged. Integer forwards of a ResNet with running BN statistics and its own norm affines
+// (NoAdapt, T3A, evaluation) instead run the fused pipeline of src/quant/fused (BN folded into the int32 output
+// stages, uint8 codes and an int32 residual stream between layers) where the engine has SIMD128.
 import type { LayerOps } from "../models/layers.js";
 import type { Classifier, ForwardOptions, ForwardResult } from "../models/model.js";
+import { ResNet } from "../models/resnet.js";
 import { conv2d } from "../tensor/ops/conv.js";
 import { add } from "../tensor/ops/elementwise.js";
 import { linear, matmul } from "../tensor/ops/matmul.js";
 import { pair, windowOut } from "../tensor/ops/conv.js";
 import { ShapeError } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
+import { simdSupported } from "../wasm/features.js";
 import { type ActQuantizer, fakeQuantAct } from "./act.js";
+import { fusableOptions, fusedResNetForward } from "./fused/resnet_forward.js";
+import { type PlanResult, planFusedResNet } from "./fused/resnet_plan.js";
+import type { FusedRunOptions } from "./fused/resnet_run.js";
 import { dequantizeAcc } from "./kernels/cpu/requantize.js";
 import { qbmmFast } from "./kernels/cpu/qgemm.js";
 import { qconv2dFast } from "./kernels/cpu/qconv2d.js";
@@ -110,6 +117,36 @@ export class QuantizedModel {
     OWNERS.set(this.integer, { quantized: this, exec: "integer" });
   }
 
+  /** Whether integer forwards may take the fused ResNet pipeline (false: always layer by layer). */
+  fuse = true;
+  /** Options of the fused pipeline (images per pass). */
+  fusedRun: FusedRunOptions = {};
+  /** Integer forwards that took the fused pipeline so far. */
+  fusedForwards = 0;
+  private plan: PlanResult | undefined;
+
+  /**
+   * The fused pipeline's plan for this model, or the reason there is none. Built on first use: BN statistics and
+   * affines are read then (call resetFusedPlan after changing them in place).
+   */
+  fusedPlan(): PlanResult {
+    this.plan ??= this.model instanceof ResNet ? planFusedResNet(this.model, this.weights) : { plan: null, reason: `${this.model.kind} is not a ResNet` };
+    return this.plan;
+  }
+
+  resetFusedPlan(): void {
+    this.plan = undefined;
+  }
+
+  /** The fused forward, or null (then the model runs layer by layer). */
+  private fusedForward(model: Classifier, x: Tensor, opts: ForwardOptions): ForwardResult | null {
+    if (!this.fuse || model !== this.model || !(model instanceof ResNet) || !fusableOptions(opts) || !simdSupported()) return null;
+    const plan = this.fusedPlan().plan;
+    if (!plan) return null;
+    this.fusedForwards++;
+    return fusedResNetForward(model, plan, this.integer, x, opts, this.fusedRun);
+  }
+
   private weight(name: string): QuantWeightLayer {
     const l = this.weights.get(name);
     if (!l) throw new ShapeError("QuantizedModel", `layer ${name} was not quantized`);
@@ -159,8 +196,9 @@ export class QuantizedModel {
     },
   };
 
-  /** Integer execution: codes in, int32 accumulators, dequantized at the layer output. */
+  /** Integer execution: codes in, int32 accumulators, dequantized at the layer output (or the fused ResNet pipeline). */
   readonly integer: LayerOps = {
+    network: (model, x, opts) => this.fusedForward(model, x, opts),
     conv2d: (name, x, _w, _b, opts) => {
       const l = this.weight(name);
       const [N, C, H, W] = x.shape;

@@ -121,6 +121,7 @@ export const OPS = {
   "v128.load64_zero": { prefix: 0xfd, code: 0x5d, imm: "memarg", width: 8 },
   "v128.load32_lane": { prefix: 0xfd, code: 0x56, imm: "memarg_lane", width: 4 },
   "v128.store32_lane": { prefix: 0xfd, code: 0x5a, imm: "memarg_lane", width: 4 },
+  "v128.store8_lane": { prefix: 0xfd, code: 0x58, imm: "memarg_lane", width: 1 },
   // vector: constants, shuffles, splats, lanes
   "v128.const": { prefix: 0xfd, code: 0x0c, imm: "v128" },
   "i8x16.shuffle": { prefix: 0xfd, code: 0x0d, imm: "shuffle" },
@@ -150,6 +151,8 @@ export const OPS = {
   "v128.xor": { prefix: 0xfd, code: 0x51, imm: "none" },
   "v128.bitselect": { prefix: 0xfd, code: 0x52, imm: "none" },
   // vector: i16x8 arithmetic
+  "i8x16.narrow_i16x8_u": { prefix: 0xfd, code: 0x66, imm: "none" },
+  "i16x8.narrow_i32x4_s": { prefix: 0xfd, code: 0x85, imm: "none" },
   "i16x8.extend_low_i8x16_s": { prefix: 0xfd, code: 0x87, imm: "none" },
   "i16x8.extend_low_i8x16_u": { prefix: 0xfd, code: 0x89, imm: "none" },
   "i16x8.add": { prefix: 0xfd, code: 0x8e, imm: "none" },
@@ -163,6 +166,11 @@ export const OPS = {
   "i32x4.min_s": { prefix: 0xfd, code: 0xb6, imm: "none" },
   "i32x4.max_s": { prefix: 0xfd, code: 0xb8, imm: "none" },
   "i32x4.dot_i16x8_s": { prefix: 0xfd, code: 0xba, imm: "none" },
+  // vector: i64x2 arithmetic (64-bit products of int32 lanes, for fixed-point requantization)
+  "i64x2.shr_s": { prefix: 0xfd, code: 0xcc, imm: "none" },
+  "i64x2.add": { prefix: 0xfd, code: 0xce, imm: "none" },
+  "i64x2.extmul_low_i32x4_s": { prefix: 0xfd, code: 0xdc, imm: "none" },
+  "i64x2.extmul_high_i32x4_s": { prefix: 0xfd, code: 0xdd, imm: "none" },
   // vector: f32x4 arithmetic
   "f32x4.abs": { prefix: 0xfd, code: 0xe0, imm: "none" },
   "f32x4.neg": { prefix: 0xfd, code: 0xe1, imm: "none" },

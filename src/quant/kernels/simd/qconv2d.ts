@@ -8,13 +8,15 @@
 // output pixels from there straight into the GEMM's packed, centered int16 B layout, for all of Kc at once.
 // Signed inputs are stored biased by 128 (x ^ 0x80 = x + 128, zX + 128 likewise), so one unsigned packer serves both.
 // Where tiles fit each image exactly (P % NR == 0 and Kg % MR == 0, as in ResNets) the GEMM accumulates straight
-// into the output chunk [nb, K, P] in wasm memory (bias preloaded), copied out with one set(); otherwise into a
-// padded C [Kg, nb*P] per group, copied out by rows.
+// into the output chunk [nb, K, P] in wasm memory (bias preloaded); otherwise into a padded C [Kg, nb*P] per group,
+// copied into the chunk by rows. qconv2dSimd copies each chunk out with one set(); qconv2dSimdStream hands it to a
+// sink instead (the fused ResNet pipeline requantizes it in place), reading resident input codes if given.
 import { ShapeError, shapeStr } from "../../../tensor/shape.js";
 import type { QCodes } from "../../qtensor.js";
 import { type QConv2dParams, qconv2dDims, qconv2dFast } from "../cpu/qconv2d.js";
 import { SLACK, alignUp, bytesOf, checkBounds, reserveWorkspace, runBlocked, signIndex } from "./qgemm.js";
 import { MR, NR } from "./qgemm_kernel.js";
+import { EPILOGUE_SLACK } from "./qepilogue_kernel.js";
 import { Arena, ensureBytes, getQRuntime } from "./runtime.js";
 
 const COLS_TARGET = 1024; // GEMM columns per call when batching images with small feature maps
@@ -32,26 +34,61 @@ export function qconv2dSimd(
 ): Int32Array {
   const op = "qconv2dSimd";
   const d = qconv2dDims(op, p);
-  const { n, c, h, w, k, cg, kg, kh, kw, oh, ow } = d;
+  const { n, c, h, w, k, oh, ow } = d;
   if (x.length !== n * c * h * w) throw new ShapeError(op, `input must be ${shapeStr(p.inputShape)}, got ${x.length} codes`);
+  const P = oh * ow;
+  const y = new Int32Array(n * k * P); // [N, K, OH, OW]
+  const done = qconv2dSimdStream({ codes: x }, wt, bias, p, new Arena(), (n0, bn, accAt) => {
+    const rt = getQRuntime();
+    y.set(rt.i32.subarray(accAt >> 2, (accAt >> 2) + bn * k * P), n0 * k * P);
+  });
+  return done ? y : qconv2dFast(x, wt, bias, p);
+}
+
+/** The conv's input: codes in a JS array (copied in chunk by chunk), or [N, C, H, W] codes already in the runtime's memory. */
+export type QConvSource = { readonly codes: QCodes } | { readonly at: number; readonly signed: boolean };
+
+/** Receives the int32 accumulators [bn, K, OH*OW] (bias included) of images n0 .. n0 + bn at byte address accAt. */
+export type QConvSink = (n0: number, bn: number, accAt: number) => void;
+
+/**
+ * The SIMD conv, streamed: for each chunk of images the accumulators go to `sink` in wasm memory (valid until it
+ * returns; EPILOGUE_SLACK readable bytes follow them) instead of an output array. The workspace is taken from
+ * `arena` (regions below arena.end are left alone). Returns false, having called nothing, where the SIMD path does
+ * not apply (centered codes beyond int16, or a zero point outside the byte range with padding): the caller then
+ * runs qconv2dFast.
+ */
+export function qconv2dSimdStream(src: QConvSource, wt: QCodes, bias: Int32Array | null, p: QConv2dParams, arena: Arena, sink: QConvSink): boolean {
+  const op = "qconv2dSimd";
+  const d = qconv2dDims(op, p);
+  const { n, c, h, w, k, cg, kg, kh, kw, oh, ow } = d;
   if (wt.length !== k * cg * kh * kw) throw new ShapeError(op, `weight must be ${shapeStr(p.weightShape)}, got ${wt.length} codes`);
   if (bias && bias.length !== k) throw new ShapeError(op, `bias must be [K=${k}], got ${bias.length}`);
-  const fitsInt16 = checkBounds(op, cg * kh * kw, x, p.xZeroPoint, wt, p.wZeroPoint, bias);
+  const signed = "codes" in src ? src.codes instanceof Int8Array : src.signed;
+  // NOTE: checkBounds reads only the storage type of the input array; an empty one stands for resident codes.
+  const xType = "codes" in src ? src.codes : signed ? new Int8Array(0) : new Uint8Array(0);
+  const fitsInt16 = checkBounds(op, cg * kh * kw, xType, p.xZeroPoint, wt, p.wZeroPoint, bias);
 
-  const xor = x instanceof Int8Array ? 0x80 : 0;
+  const xor = signed ? 0x80 : 0;
   const zX = p.xZeroPoint + xor; // the zero point of the stored (unsigned) planes
   const [ph, pw] = p.padding;
   const padded = ph > 0 || pw > 0;
   // the pad bytes must equal the zero point; out-of-range zero points (never chosen by calibration) take the JS path
-  if (!fitsInt16 || (padded && (zX < 0 || zX > 255))) return qconv2dFast(x, wt, bias, p);
+  if (!fitsInt16 || (padded && (zX < 0 || zX > 255))) return false;
 
   const P = oh * ow;
   const Kc = cg * kh * kw;
-  const y = new Int32Array(n * k * P); // [N, K, OH, OW]
-  if (y.length === 0) return y;
+  if (n * k * P === 0) return true;
+  const rt = getQRuntime();
   if (Kc === 0) {
-    if (bias) for (let r = 0; r < n * k; r++) y.fill(bias[r % k], r * P, (r + 1) * P);
-    return y;
+    const at = arena.take(4 * k * P + EPILOGUE_SLACK);
+    ensureBytes(rt, arena.end);
+    for (let b = 0; b < n; b++) {
+      if (bias) for (let co = 0; co < k; co++) rt.i32.fill(bias[co], (at >> 2) + co * P, (at >> 2) + (co + 1) * P);
+      else rt.i32.fill(0, at >> 2, (at >> 2) + k * P);
+      sink(b, 1, at);
+    }
+    return true;
   }
   const [sh, sw] = p.stride;
   const [dh, dw] = p.dilation;
@@ -70,19 +107,19 @@ export function qconv2dSimd(
 
   const direct = P % NR === 0 && kg % MR === 0;
 
-  const rt = getQRuntime();
-  const arena = new Arena();
   const ws = reserveWorkspace(arena, kg, maxCols, Kc, true);
-  // direct: the output chunk [nb, K, P]; else C [Kg, nb*P] of one group, padded to whole tiles
+  // direct: the output chunk [nb, K, P]; else C [Kg, nb*P] of one group, padded to whole tiles, and the chunk
+  // [nb, K, P] the sink reads, assembled from it by rows
   const ldcN = direct ? P : alignUp(maxCols, NR);
-  const cAt = arena.take(4 * (direct ? nb * k * P : alignUp(kg, MR) * ldcN));
+  const cAt = arena.take(4 * (direct ? nb * k * P : alignUp(kg, MR) * ldcN) + EPILOGUE_SLACK);
+  const stageAt = direct ? cAt : arena.take(4 * nb * k * P + EPILOGUE_SLACK);
   const biasAt = arena.take(4 * k);
   const zpAt = arena.take(4 * p.wZeroPoint.length);
   const wAt = arena.take(k * Kc + SLACK);
   const offAt = arena.take(4 * Kc);
   const tabAt = arena.take(4 * (rowsPath ? maxPanels : maxPanels * NR));
   const colAt = arena.take(maxPanels * panelBytes);
-  const xInAt = arena.take(nb * c * h * w);
+  const xInAt = "codes" in src ? arena.take(nb * c * h * w) : -1;
   const xpAt = arena.take(nb * img + SLACK);
   ensureBytes(rt, arena.end);
   const { u8, i32 } = rt;
@@ -105,12 +142,17 @@ export function qconv2dSimd(
   else for (let j = 0; j < maxPanels * NR; j++) i32[(tabAt >> 2) + j] = origin(Math.min(j, maxCols - 1));
 
   const packA = rt.k.packRowsA[signIndex(wt)];
-  const xBytes = bytesOf(x);
   for (let n0 = 0; n0 < n; n0 += nb) {
     const bn = Math.min(nb, n - n0);
     const cols = bn * P;
     const panels = Math.ceil(cols / NR);
-    u8.set(xBytes.subarray(n0 * c * h * w, (n0 + bn) * c * h * w), xInAt);
+    let xAt: number;
+    if ("codes" in src) {
+      u8.set(bytesOf(src.codes).subarray(n0 * c * h * w, (n0 + bn) * c * h * w), xInAt);
+      xAt = xInAt;
+    } else {
+      xAt = src.at + n0 * c * h * w;
+    }
     if (!rowsPath && cols < maxCols) {
       // the gather table's padding columns repeat this chunk's last column
       for (let j = cols; j < panels * NR; j++) i32[(tabAt >> 2) + j] = origin(cols - 1);
@@ -119,8 +161,8 @@ export function qconv2dSimd(
     for (let g = 0; g < p.groups; g++) {
       if (padded) u8.fill(zX, xpAt, xpAt + bn * img);
       const interior = xpAt + ph * wp + pw;
-      if (p.groups === 1) rt.k.padCopy(xInAt, interior, bn * c, h, w, wp, plane, xor);
-      else for (let b = 0; b < bn; b++) rt.k.padCopy(xInAt + (b * c + g * cg) * h * w, interior + b * img, cg, h, w, wp, plane, xor);
+      if (p.groups === 1) rt.k.padCopy(xAt, interior, bn * c, h, w, wp, plane, xor);
+      else for (let b = 0; b < bn; b++) rt.k.padCopy(xAt + (b * c + g * cg) * h * w, interior + b * img, cg, h, w, wp, plane, xor);
       if (rowsPath) (sw === 1 ? rt.k.convRows1 : rt.k.convRows2)(xpAt, offAt, Kc, colAt, panelBytes, panels, tabAt, zX);
       else rt.k.convGather(xpAt, offAt, Kc, colAt, panelBytes, panels, tabAt, zX);
       const co0 = g * kg;
@@ -144,17 +186,10 @@ export function qconv2dSimd(
             }
           : (i, j) => cAt + (i * ldcN + j) * 4,
       });
-      if (!direct) {
-        // C [Kg, cols] -> y[n0 + b, co0 + i, :], one run of P values per (row, image)
-        for (let i = 0; i < kg; i++) {
-          for (let b = 0; b < bn; b++) {
-            const src = (cAt >> 2) + i * ldcN + b * P;
-            y.set(rt.i32.subarray(src, src + P), ((n0 + b) * k + co0 + i) * P);
-          }
-        }
-      }
+      // C [Kg, cols] -> chunk [bn, K, P]: rows of P values per (image, channel)
+      if (!direct) for (let b = 0; b < bn; b++) rt.k.copyRows(cAt + b * P * 4, ldcN * 4, stageAt + (b * k + co0) * P * 4, P * 4, kg, P * 4);
     }
-    if (direct) y.set(rt.i32.subarray(cAt >> 2, (cAt >> 2) + bn * k * P), n0 * k * P);
+    sink(n0, bn, stageAt);
   }
-  return y;
+  return true;
 }

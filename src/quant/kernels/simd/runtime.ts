@@ -4,6 +4,7 @@
 import { simdSupported } from "../../../wasm/features.js";
 import { ModuleBuilder } from "../../../wasm/module.js";
 import { type QConvExports, addQConvFunctions } from "./qconv2d_kernel.js";
+import { addQEpilogueFunctions } from "./qepilogue_kernel.js";
 import { type QGemmExports, addQGemmFunctions } from "./qgemm_kernel.js";
 
 export interface QSimdRuntime {
@@ -13,6 +14,8 @@ export interface QSimdRuntime {
   i32: Int32Array;
   i16: Int16Array;
   k: QGemmExports & QConvExports;
+  /** The fused output stages (qepilogue_kernel.ts), by export name; each takes a descriptor address. */
+  epilogue: ReadonlyMap<string, (desc: number) => void>;
 }
 
 const MEMORY_IMPORT = { module: "env", name: "memory" } as const;
@@ -24,6 +27,7 @@ export function emitQSimdModule(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder().importMemory({ ...MEMORY_IMPORT, initial: 1 });
   addQGemmFunctions(m);
   addQConvFunctions(m);
+  addQEpilogueFunctions(m);
   return m.build();
 }
 
@@ -52,6 +56,7 @@ export function getQRuntime(): QSimdRuntime {
       copyRows: fn("copyRows"),
       fillRows: fn("fillRows"),
     },
+    epilogue: new Map(Object.keys(e).filter((n) => n.startsWith("qepi_")).map((n) => [n, fn<(desc: number) => void>(n)])),
   };
   return runtime;
 }

@@ -1,0 +1,207 @@
+// The fused integer ResNet pipeline on the SIMD kernels, resident in the integer runtime's wasm memory: each conv
+// (qconv2dSimdStream) hands its int32 accumulators, chunk by chunk while they are in cache, to the fused output stage
+// (qepilogue_kernel.ts) that writes the next conv's uint8 codes and the int32 residual stream in place. No float
+// tensor and no per-layer allocation between the input quantizer and the pooled features. Images go through the
+// whole network in passes of `imagesPerPass` (activations of one pass stay small enough for the caches); per pass:
+//   stem conv -> [max pool] -> per block: inner convs (codes) ; shortcut (identity | option A gather | conv) ;
+//   end conv (+ shortcut, ReLU: residual values and the next block's codes) -> per stage: pooled values.
+// Bit-exact with runFusedReference (the same plan on the reference kernels), tensor by tensor.
+import { EPILOGUE_DESC_INTS, EPILOGUE_SLACK, EPILOGUE_TABLE_BYTES } from "../kernels/simd/qepilogue_kernel.js";
+import { type EpilogueAddresses, epilogueTableBytes, runEpilogueAt, writeEpilogueTable, writeShortcutEntry } from "../kernels/simd/qepilogue.js";
+import { qconv2dSimdStream } from "../kernels/simd/qconv2d.js";
+import { Arena, type QSimdRuntime, ensureBytes, getQRuntime } from "../kernels/simd/runtime.js";
+import type { EpilogueSpec } from "../kernels/cpu/qepilogue.js";
+import type { FusedConv, FusedResNetPlan } from "./resnet_plan.js";
+import { gatherOptionA, maxPoolPlanes, poolValues, windowSize } from "./resnet_ops.js";
+import { type Dims4, type FusedTrace, convDims, convParams } from "./resnet_reference.js";
+
+export interface FusedRunOptions {
+  /** Images per pass through the whole network (default 16). */
+  imagesPerPass?: number;
+  trace?: FusedTrace;
+}
+
+export const DEFAULT_IMAGES_PER_PASS = 16;
+
+/** Largest per-image element counts of the residual tensors (stem, pool, block outputs) and of the inner ones. */
+function perImageSizes(plan: FusedResNetPlan, c: number, h: number, w: number): { residual: number; inner: number } {
+  let residual = 0;
+  let inner = 0;
+  let d: Dims4 = [1, c, h, w];
+  const size = (x: Dims4): number => x[1] * x[2] * x[3];
+  d = convDims(plan.stem, d);
+  residual = Math.max(residual, size(d));
+  if (plan.maxPool) d = [1, d[1], windowSize(d[2], 3, 2, 1), windowSize(d[3], 3, 2, 1)];
+  for (const b of plan.stages.flat()) {
+    let x = d;
+    for (const fc of b.convs.slice(0, -1)) {
+      x = convDims(fc, x);
+      inner = Math.max(inner, size(x));
+    }
+    d = convDims(b.convs[b.convs.length - 1], x);
+    residual = Math.max(residual, size(d));
+  }
+  return { residual, inner };
+}
+
+/** Where one pass keeps its tensors: byte addresses, two of each kind to alternate between. */
+interface Slots {
+  input: number;
+  values: [number, number];
+  codes: [number, number];
+  inner: [number, number];
+  sc: number;
+  scCodes: number;
+  desc: number;
+  tables: Map<FusedConv | EpilogueSpec, { table: number; scTable: number }>;
+  end: number;
+}
+
+function allocate(plan: FusedResNetPlan, dims: Dims4, pass: number): Slots {
+  const [, c, h, w] = dims;
+  const per = perImageSizes(plan, c, h, w);
+  const arena = new Arena();
+  const r = pass * per.residual;
+  const m = pass * per.inner;
+  const tables = new Map<FusedConv | EpilogueSpec, { table: number; scTable: number }>();
+  const convs: FusedConv[] = [plan.stem];
+  for (const b of plan.stages.flat()) {
+    convs.push(...b.convs);
+    if (b.shortcut.kind === "conv") convs.push(b.shortcut.conv);
+  }
+  for (const fc of convs) tables.set(fc, { table: arena.take(epilogueTableBytes(fc.weightShape[0])), scTable: arena.take(EPILOGUE_TABLE_BYTES) });
+  for (const b of plan.stages.flat()) {
+    if (b.shortcutCodes) tables.set(b.shortcutCodes, { table: arena.take(epilogueTableBytes(b.shortcutCodes.channels.bias.length)), scTable: -1 });
+  }
+  return {
+    tables,
+    desc: arena.take(4 * EPILOGUE_DESC_INTS),
+    input: arena.take(pass * c * h * w),
+    values: [arena.take(4 * r + EPILOGUE_SLACK), arena.take(4 * r + EPILOGUE_SLACK)],
+    codes: [arena.take(r), arena.take(r)],
+    inner: [arena.take(m), arena.take(m)],
+    sc: arena.take(4 * r + EPILOGUE_SLACK),
+    scCodes: arena.take(r),
+    end: arena.end,
+  };
+}
+
+function writeTables(rt: QSimdRuntime, slots: Slots): void {
+  for (const [key, at] of slots.tables) {
+    const spec = "epilogue" in key ? key.epilogue : key;
+    writeEpilogueTable(rt, at.table, spec.channels);
+    if (spec.shortcut.kind === "rescale") writeShortcutEntry(rt, at.scTable, spec.shortcut.multiplier, spec.shortcut.shift);
+  }
+}
+
+/** A tensor of the current pass in wasm memory (addresses -1 where absent). */
+interface Resident {
+  dims: Dims4;
+  values: number;
+  codes: number;
+}
+
+/**
+ * Runs `plan` on input codes [N, 3, H, W] (the stem quantizer's); returns each stage's pooled output [N, C_s].
+ * @example runFusedResNet(plan, quantize(x, plan.input).data as Uint8Array, [N, 3, 32, 32])
+ */
+export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array, dims: Dims4, opts: FusedRunOptions = {}): Float32Array[] {
+  const [n, c, h, w] = dims;
+  const pass = Math.max(1, Math.min(n, opts.imagesPerPass ?? DEFAULT_IMAGES_PER_PASS));
+  const rt = getQRuntime();
+  const slots = allocate(plan, dims, pass);
+  ensureBytes(rt, slots.end);
+  writeTables(rt, slots);
+  const trace = opts.trace;
+  const pooled = plan.stageUnits.map(() => new Float32Array(0));
+
+  /** conv `fc` reading codes at xAt, its output stage writing into `out` (and reading the residual at scAt). */
+  const conv = (fc: FusedConv, xAt: number, xd: Dims4, out: { values: number; codes: number }, scAt: number, row0: number): Resident => {
+    const od = convDims(fc, xd);
+    const [, k, oh, ow] = od;
+    const p = oh * ow;
+    const at = slots.tables.get(fc) as { table: number; scTable: number };
+    const ok = qconv2dSimdStream({ at: xAt, signed: false }, fc.weight, fc.bias, convParams(fc, xd), new Arena(slots.end), (n0, bn, accAt) => {
+      const off = n0 * k * p;
+      const a: EpilogueAddresses = {
+        acc: accAt,
+        table: at.table,
+        sc: scAt < 0 ? -1 : scAt + 4 * off,
+        scTable: at.scTable,
+        values: out.values < 0 ? -1 : out.values + 4 * off,
+        codes: out.codes < 0 ? -1 : out.codes + off,
+        desc: slots.desc,
+      };
+      runEpilogueAt(rt, a, bn * k, p, k, fc.epilogue);
+    });
+    if (!ok) throw new Error(`runFusedResNet: ${fc.name} does not fit the SIMD conv (the planner should have refused it)`);
+    const res = { dims: od, values: fc.epilogue.values ? out.values : -1, codes: fc.epilogue.codes ? out.codes : -1 };
+    if (trace) traceResident(rt, trace, fc.name, res, row0);
+    return res;
+  };
+
+  for (let i0 = 0; i0 < n; i0 += pass) {
+    const b = Math.min(pass, n - i0);
+    rt.u8.set(input.subarray(i0 * c * h * w, (i0 + b) * c * h * w), slots.input);
+    let side = 0; // which of the two value / code slots holds the current residual tensor
+    let cur = conv(plan.stem, slots.input, [b, c, h, w], { values: slots.values[0], codes: slots.codes[0] }, -1, i0);
+    if (plan.maxPool) {
+      const [, ch, hh, ww] = cur.dims;
+      const pd: Dims4 = [b, ch, windowSize(hh, 3, 2, 1), windowSize(ww, 3, 2, 1)];
+      const pool = { h: hh, w: ww, kernel: 3, stride: 2, padding: 1 };
+      maxPoolPlanes(rt.i32, cur.values >> 2, rt.i32, slots.values[1] >> 2, b * ch, pool);
+      maxPoolPlanes(rt.u8, cur.codes, rt.u8, slots.codes[1], b * ch, pool);
+      side = 1;
+      cur = { dims: pd, values: slots.values[1], codes: slots.codes[1] };
+      if (trace) traceResident(rt, trace, "maxpool", cur, i0);
+    }
+    plan.stages.forEach((stage, s) => {
+      for (const blk of stage) {
+        let x = cur.codes;
+        let xd = cur.dims;
+        blk.convs.slice(0, -1).forEach((fc, j) => {
+          const t = conv(fc, x, xd, { values: -1, codes: slots.inner[j % 2] }, -1, i0);
+          x = t.codes;
+          xd = t.dims;
+        });
+        const end = blk.convs[blk.convs.length - 1];
+        const od = convDims(end, xd);
+        const sk = blk.shortcut;
+        let scAt: number;
+        if (sk.kind === "identity") scAt = cur.values;
+        else if (sk.kind === "optionA") {
+          const [, ci, hi, wi] = cur.dims;
+          gatherOptionA(rt.i32, cur.values >> 2, rt.i32, slots.sc >> 2, b, { c: ci, h: hi, w: wi, k: od[1], stride: sk.stride, before: sk.before });
+          scAt = slots.sc;
+        } else {
+          let codesAt = cur.codes;
+          if (blk.shortcutCodes) {
+            const [, ci, hi, wi] = cur.dims;
+            const at = slots.tables.get(blk.shortcutCodes) as { table: number };
+            const a = { acc: cur.values, table: at.table, sc: -1, scTable: -1, values: -1, codes: slots.scCodes, desc: slots.desc };
+            runEpilogueAt(rt, a, b * ci, hi * wi, ci, blk.shortcutCodes);
+            codesAt = slots.scCodes;
+            if (trace) traceResident(rt, trace, `${blk.spec.name}.shortcut_codes`, { dims: cur.dims, values: -1, codes: codesAt }, i0);
+          }
+          conv(sk.conv, codesAt, cur.dims, { values: slots.sc, codes: -1 }, -1, i0);
+          scAt = slots.sc;
+        }
+        side = 1 - side;
+        cur = conv(end, x, xd, { values: slots.values[side], codes: slots.codes[side] }, scAt, i0);
+      }
+      const [, ch, hh, ww] = cur.dims;
+      if (pooled[s].length === 0) pooled[s] = new Float32Array(n * ch);
+      poolValues(rt.i32, cur.values >> 2, b, ch, hh * ww, plan.stageUnits[s], pooled[s], i0);
+    });
+  }
+  return pooled;
+}
+
+/** Copies a resident tensor out for the trace hook. */
+function traceResident(rt: QSimdRuntime, trace: FusedTrace, name: string, t: Resident, row0: number): void {
+  const [n, c, h, w] = t.dims;
+  const size = n * c * h * w;
+  const values = t.values < 0 ? null : rt.i32.slice(t.values >> 2, (t.values >> 2) + size);
+  const codes = t.codes < 0 ? null : rt.u8.slice(t.codes, t.codes + size);
+  trace(name, values, codes, row0, n);
+}

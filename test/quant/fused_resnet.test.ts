@@ -1,0 +1,250 @@
+// The fused integer ResNet pipeline (src/quant/fused):
+// - bit for bit against the same plan run op by op on the reference integer kernels (qconv2dNaive + qepilogueNaive),
+//   tensor by tensor, on the tiny CIFAR ResNet (W8A8, W6A6) and tiny torchvision-style ResNets (bottleneck and basic
+//   blocks, conv shortcuts, max pooling, feature maps whose pixel count is not a multiple of 8 or 4), whole batches and
+//   passes of a few images;
+// - semantics: logits close to the unfused integer path, the lazy embed identical to it;
+// - dispatch: only integer forwards with running BN statistics and unmodified norm affines take it (NormAdapt and
+//   ZOA produce exactly what they produce with fusion off);
+// - ResNet-20 (../shared): prediction agreement with the simulated mode on the first 1000 test images >= 99.5 %.
+import { describe, expect, it } from "vitest";
+import { normalizeBatch, readCifar } from "../../src/data/cifar.js";
+import type { NormAffine } from "../../src/models/model.js";
+import { ParamMap } from "../../src/models/params.js";
+import { ResNet, type ResNetConfig, resnetParamSpec } from "../../src/models/resnet.js";
+import { loadModel } from "../../src/models/load.js";
+import { runFusedReference } from "../../src/quant/fused/resnet_reference.js";
+import { runFusedResNet } from "../../src/quant/fused/resnet_run.js";
+import type { FusedResNetPlan } from "../../src/quant/fused/resnet_plan.js";
+import { qconv2dFast, qconv2dNaive } from "../../src/quant/kernels/cpu/qconv2d.js";
+import { type QuantPreset, type QuantizedLayers, calibrateModel, quantConfig } from "../../src/quant/ptq.js";
+import { QuantizedModel } from "../../src/quant/qmodel.js";
+import { chooseQParams, quantize } from "../../src/quant/qtensor.js";
+import { Rng, Tensor } from "../../src/tensor/index.js";
+import { simdSupported } from "../../src/wasm/features.js";
+import { NormAdapt, NoAdapt } from "../../src/zoa/baselines.js";
+import { sourceStatistics } from "../../src/zoa/features.js";
+import { Zoa, zoaSpecConfig } from "../../src/zoa/zoa.js";
+import { detInput } from "../helpers/detweights.js";
+import { sharedPath } from "../helpers/shared.js";
+import { randomImages, tinyResNet } from "../helpers/tiny_models.js";
+import { expectBitExact } from "./oracle.js";
+
+type Dims4 = [number, number, number, number];
+
+/** A torchvision-layout ResNet with seeded random weights; BN with some negative and one zero gamma. */
+function randomTorchvisionResNet(block: "basic" | "bottleneck", imageSize: number, seed: number): ResNet {
+  const config: ResNetConfig = { variant: "imagenet", block, layers: [1, 1], widths: [8, 16], numClasses: 10, imageSize };
+  const rng = new Rng(seed);
+  const m = new Map<string, Tensor>();
+  for (const [name, shape] of resnetParamSpec(config)) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const fanIn = size / shape[0];
+    const v = new Float32Array(size);
+    for (let i = 0; i < size; i++) {
+      if (name.endsWith("running_var")) v[i] = rng.uniformIn(0.5, 2);
+      else if (name.endsWith("running_mean")) v[i] = rng.uniformIn(-0.2, 0.2);
+      else if (shape.length === 1 && name.endsWith(".weight")) v[i] = i === 1 ? 0 : (i % 5 === 3 ? -1 : 1) * rng.uniformIn(0.5, 1.5);
+      else if (shape.length === 1) v[i] = rng.uniformIn(-0.3, 0.3);
+      else v[i] = rng.normal() * Math.sqrt(2 / fanIn);
+    }
+    m.set(name, new Tensor(shape, v));
+  }
+  return new ResNet(config, new ParamMap(m, "random"));
+}
+
+function quantized(model: ResNet, preset: QuantPreset, calib: Tensor, edit?: (l: QuantizedLayers) => void): QuantizedModel {
+  const cfg = quantConfig(preset);
+  const layers = calibrateModel(model, calib, cfg);
+  edit?.(layers);
+  return new QuantizedModel(model, cfg, layers);
+}
+
+function planOf(q: QuantizedModel): FusedResNetPlan {
+  const r = q.fusedPlan();
+  if (!r.plan) throw new Error(`no fused plan: ${r.reason}`);
+  return r.plan;
+}
+
+/**
+ * Runs the SIMD pipeline and the reference (qconv2dNaive, or qconv2dFast, which its own tests hold bit-exact with it,
+ * where naive loops would be slow) on x; every traced tensor must match bit for bit (rows placed by row0).
+ */
+function expectPipelineMatchesReference(q: QuantizedModel, x: Tensor, imagesPerPass: number, kernel = qconv2dFast): number {
+  const plan = planOf(q);
+  const dims = x.shape as unknown as Dims4;
+  const codes = quantize(x, plan.input).data as Uint8Array;
+  const want = new Map<string, { values: Int32Array | null; codes: Uint8Array | null }>();
+  const ref = runFusedReference(plan, codes, dims, (name, values, c) => want.set(name, { values, codes: c }), kernel);
+  let compared = 0;
+  const got = runFusedResNet(plan, codes, dims, {
+    imagesPerPass,
+    trace: (name, values, c, row0, n) => {
+      const w = want.get(name);
+      if (!w) throw new Error(`the reference produced no ${name}`);
+      const per = (values ?? c ?? new Uint8Array(0)).length / n;
+      if (values) expectBitExact(values, (w.values as Int32Array).subarray(row0 * per, (row0 + n) * per), `${name} values`);
+      else expect(w.values).toBeNull();
+      if (c) expectBitExact(c, (w.codes as Uint8Array).subarray(row0 * per, (row0 + n) * per), `${name} codes`);
+      compared++;
+    },
+  });
+  ref.forEach((r, s) => expectBitExact(got[s], r, `stage ${s} pooled`));
+  return compared;
+}
+
+const calib = new Tensor([8, 3, 16, 16], detInput([8, 3, 16, 16]));
+const test = new Tensor([5, 3, 16, 16], detInput([5, 3, 16, 16]).map((v, i) => v * 0.9 + Math.sin(i) * 0.1));
+
+function imagesFor(model: ResNet, n: number, seed: number): Tensor {
+  return normalizeBatch(randomImages(n, seed, 0, model.imageSize), 0, n, model.mean, model.std);
+}
+
+describe.skipIf(!simdSupported())("fused ResNet pipeline equals the reference kernels bit for bit (skipped without SIMD128)", () => {
+  it.each(["w8a8", "w6a6"] as const)("tiny CIFAR ResNet %s (identity and option A shortcuts), whole batch and passes of 2", (preset) => {
+    const q = quantized(tinyResNet(), preset, calib);
+    const n = expectPipelineMatchesReference(q, test, 5, qconv2dNaive);
+    expect(n).toBe(1 + 3 * 2); // stem + two convs per block
+    expectPipelineMatchesReference(q, test, 2);
+  });
+
+  it.each([
+    ["bottleneck", 28, "w8a8"],
+    ["bottleneck", 32, "w6a6"],
+    ["basic", 28, "w8a8"],
+  ] as const)("tiny torchvision %s ResNet, %i px input, %s (conv shortcuts, max pooling, dead and negative BN gammas)", (block, size, preset) => {
+    const model = randomTorchvisionResNet(block, size, 11);
+    const q = quantized(model, preset, imagesFor(model, 8, 3));
+    const plan = planOf(q);
+    const channels = [plan.stem, ...plan.stages.flat().flatMap((b) => b.convs)];
+    expect(channels.some((c) => c.epilogue.channels.post.some((p) => p !== 0))).toBe(true); // the zero gamma
+    expect(channels.some((c) => c.epilogue.channels.multiplier.some((m) => m < 0))).toBe(true); // negative gammas
+    expectPipelineMatchesReference(q, imagesFor(model, 3, 5), 3, qconv2dNaive);
+    expectPipelineMatchesReference(q, imagesFor(model, 3, 5), 2);
+  });
+
+  it("a conv shortcut whose input quantizer differs from conv1's reads codes made from the residual", () => {
+    const model = randomTorchvisionResNet("bottleneck", 28, 12);
+    const q = quantized(model, "w8a8", imagesFor(model, 8, 3), (layers) => {
+      const l = layers.weights.get("layer1.0.downsample.0");
+      if (!l || l.input.kind !== "uniform") throw new Error("expected a uniform downsample quantizer");
+      const p = l.input.params;
+      const lo = p.scale[0] * (0 - p.zeroPoint[0]);
+      const hi = p.scale[0] * (255 - p.zeroPoint[0]);
+      layers.weights.set(l.name, { ...l, input: { kind: "uniform", params: chooseQParams(lo, hi * 0.7, 8, false, false) } });
+    });
+    expect(planOf(q).stages[0][0].shortcutCodes).not.toBeNull();
+    expectPipelineMatchesReference(q, imagesFor(model, 3, 5), 2);
+  });
+});
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe.skipIf(!simdSupported())("fused forward in QuantizedModel (skipped without SIMD128)", () => {
+  it.each([
+    ["w8a8", 0.02],
+    ["w6a6", 0.05],
+  ] as const)("tiny ResNet %s: logits within %f of the unfused integer path, embed identical, shifted logits", (preset, tol) => {
+    const model = tinyResNet();
+    const q = quantized(model, preset, calib);
+    const fused = q.forward(test, { exec: "integer" });
+    expect(q.fusedForwards).toBe(1);
+    q.fuse = false;
+    const unfused = q.forward(test, { exec: "integer" });
+    expect(q.fusedForwards).toBe(1);
+    // a few activations one code apart (the exact integer arithmetic vs float32 BN), nothing more
+    expect(maxAbsDiff(fused.logits.data, unfused.logits.data)).toBeLessThan(tol);
+    expect(maxAbsDiff(fused.features.final.data, unfused.features.final.data)).toBeLessThan(tol);
+    expect(fused.features.stages.map((s) => s.shape)).toEqual(unfused.features.stages.map((s) => s.shape));
+    expectBitExact(fused.features.embed.data, unfused.features.embed.data, "embed");
+    q.fuse = true;
+    const shift = new Tensor([64], Float32Array.from({ length: 64 }, (_, i) => 0.01 * Math.cos(i)));
+    const r = q.forward(test, { exec: "integer", featureShift: shift });
+    const final = r.features.final;
+    const shifted = new Tensor(final.shape, final.data.map((v, i) => v + shift.data[i % 64]));
+    expectBitExact((r.shiftedLogits as Tensor).data, model.headLogits(shifted, q.integer).data, "shiftedLogits");
+  });
+
+  it("only plain integer forwards fuse: norm overrides, per-sample affines, batch statistics and simulated mode do not", () => {
+    const model = tinyResNet();
+    const q = quantized(model, "w8a8", calib);
+    const bn = model.normLayers[2];
+    const affine: NormAffine = { weight: new Tensor([bn.channels], new Float32Array(bn.channels).fill(0.9)), bias: new Tensor([bn.channels], new Float32Array(bn.channels).fill(0.1)) };
+    const perSample: NormAffine = { weight: new Tensor([5, bn.channels], new Float32Array(5 * bn.channels).fill(1.1)), bias: new Tensor([5, bn.channels], new Float32Array(5 * bn.channels)) };
+    const cases = [{ normOverrides: new Map([[bn.name, affine]]) }, { normPerSample: new Map([[bn.name, perSample]]) }, { bnStats: "batch" as const }];
+    for (const opts of cases) {
+      const got = q.forward(test, { ...opts, exec: "integer" }).logits;
+      q.fuse = false;
+      const want = q.forward(test, { ...opts, exec: "integer" }).logits;
+      q.fuse = true;
+      expectBitExact(got.data, want.data, JSON.stringify(Object.keys(opts)));
+    }
+    q.forward(test, { exec: "simulated" });
+    q.forward(test, { exec: "integer", normOverrides: new Map(), bnStats: "running" }); // empty overrides: fused
+    expect(q.fusedForwards).toBe(1);
+  });
+
+  it("NoAdapt fuses; NormAdapt and ZOA run unfused and give what they give with fusion off", () => {
+    const model = tinyResNet();
+    const q = quantized(model, "w8a8", calib);
+    const x = normalizeBatch(randomImages(16, 31, 40), 0, 16, model.mean, model.std);
+    const predictor = { model, layers: q.integer };
+    new NoAdapt(predictor).forward(x);
+    expect(q.fusedForwards).toBe(1);
+    const source = sourceStatistics(predictor, randomImages(32, 7), 32);
+    const run = (): Float32Array[] => {
+      const norm = new NormAdapt(predictor);
+      const zoa = new Zoa(predictor, source, zoaSpecConfig(model, 8));
+      return [norm.forward(x).data, zoa.forward(x).data, zoa.forward(x).data];
+    };
+    const fusedOn = run();
+    expect(q.fusedForwards).toBe(1);
+    q.fuse = false;
+    const fusedOff = run();
+    fusedOn.forEach((a, i) => expectBitExact(a, fusedOff[i], `adapter output ${i}`));
+  });
+});
+
+describe.skipIf(!simdSupported())("ResNet-20 (../shared; skipped without SIMD128)", () => {
+  const modelPath = sharedPath("models/resnet20-cifar10.safetensors");
+  const testPath = sharedPath("data/cifar10/test_batch.bin");
+  const calibPath = sharedPath("data/cifar10/data_batch_1.bin");
+  const ready = modelPath !== null && testPath !== null && calibPath !== null;
+
+  it.runIf(ready)("SIMD pipeline equals the reference kernels on 6 test images, passes of 4 (W8A8)", () => {
+    const model = loadModel(modelPath as string) as ResNet;
+    const c = readCifar(calibPath as string, 32);
+    const q = quantized(model, "w8a8", normalizeBatch(c, 0, 32, model.mean, model.std));
+    const x = normalizeBatch(readCifar(testPath as string, 6), 0, 6, model.mean, model.std);
+    expect(expectPipelineMatchesReference(q, x, 4)).toBe(2 * (1 + 9 * 2));
+  });
+
+  it.runIf(ready).each(["w8a8", "w6a6"] as const)("%s: fused integer predictions agree with the simulated mode on >= 99.5 percent of the first 1000", (preset) => {
+    const model = loadModel(modelPath as string) as ResNet;
+    const c = readCifar(calibPath as string, 32);
+    const q = quantized(model, preset, normalizeBatch(c, 0, 32, model.mean, model.std));
+    const N = 1000; // 99.90 / 99.70 here; on the first 2000 (zoa eval --compare): 99.80 / 99.55
+    const images = readCifar(testPath as string, N);
+    let agree = 0;
+    for (let s = 0; s < N; s += 250) {
+      const x = normalizeBatch(images, s, 250, model.mean, model.std);
+      const a = q.forward(x, { exec: "integer" }).logits.data;
+      const b = q.forward(x, { exec: "simulated" }).logits.data;
+      for (let i = 0; i < 250; i++) {
+        const row = (t: Float32Array): number => {
+          let m = 0;
+          for (let j = 1; j < 10; j++) if (t[i * 10 + j] > t[i * 10 + m]) m = j;
+          return m;
+        };
+        agree += row(a) === row(b) ? 1 : 0;
+      }
+    }
+    expect(q.fusedForwards).toBe(N / 250);
+    console.log(`ResNet-20 ${preset}: fused integer vs simulated agreement ${((100 * agree) / N).toFixed(2)} % on the first ${N}`);
+    expect(agree / N).toBeGreaterThanOrEqual(0.995);
+  }, 120_000);
+});
