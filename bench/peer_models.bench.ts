@@ -1,10 +1,11 @@
 // Whole-model inference next to the peers, in the same run: ResNet-20 (CIFAR-10), batch 64, on the first 64
 // test images (normalised once, outside the timing). The engine runs fp32 on its simd backend and W8A8 with
-// integer kernels (min-max PTQ on 32 images of data_batch_1); tfjs (wasm, cpu) and onnxruntime (1 and 2 intra-op
+// integer kernels (min-max PTQ on 32 images of data_batch_1), both through the fused integer ResNet pipeline
+// (src/quant/fused, the default) and layer by layer (QuantizedModel.fuse = false); tfjs (wasm, cpu) and onnxruntime (1 and 2 intra-op
 // threads) run the same network with BatchNorm folded (bench/peers/resnet_folded.ts). Each peer's logits are
 // checked against the engine's fp32 logits: max |diff| must stay below LOGIT_TOL or the row is marked wrong.
-// Single-thread images/s come from process CPU time, timed interleaved (engine fp32, engine W8A8, tfjs-wasm,
-// onnxruntime 1 thread) so load changes hit all alike; the 2-thread row from wall time (both columns printed).
+// Single-thread images/s come from process CPU time, timed interleaved (engine fp32, engine W8A8 fused and layer by
+// layer, tfjs-wasm, onnxruntime 1 thread) so load changes hit all alike; the 2-thread row from wall time (both columns printed).
 import { normalizeBatch, readCifar } from "../src/data/cifar.js";
 import { loadModel } from "../src/models/load.js";
 import { calibrateModel, quantConfig } from "../src/quant/ptq.js";
@@ -86,9 +87,18 @@ export async function benchPeerModels(opts: { shared: string; peers?: PeerHandle
   const xNhwc = nchwToNhwc(x.data, BATCH, 3, S, S);
 
   // Round 1, interleaved, CPU time: engine fp32, engine W8A8 integer, tfjs-wasm, onnxruntime 1 thread.
+  const layered = (): unknown => {
+    q.fuse = false;
+    try {
+      return q.forward(x, { exec: "integer" });
+    } finally {
+      q.fuse = true;
+    }
+  };
   const calls: Record<string, () => unknown> = {
     fp32: () => model.forward(x),
     w8a8: () => q.forward(x, { exec: "integer" }),
+    w8a8Layered: layered,
   };
   const diffs: Record<string, number> = { fp32: 0 };
   let wasm: TfjsResNet | null = null;
@@ -121,8 +131,9 @@ export async function benchPeerModels(opts: { shared: string; peers?: PeerHandle
   const t = await measureInterleaved(calls, FAST);
   wasm?.dispose();
   const rows: PeerModelRow[] = [row(`zoa-ts (${backend.name})`, "fp32", 1, BATCH, t.fp32, 0)];
-  const qRow = row(`zoa-ts (${backend.name})`, "W8A8 integer", 1, BATCH, t.w8a8, null);
+  const qRow = row(`zoa-ts (${backend.name})`, q.fusedPlan().plan ? "W8A8 integer (fused)" : "W8A8 integer", 1, BATCH, t.w8a8, null);
   rows.push(qRow);
+  rows.push(row(`zoa-ts (${backend.name})`, "W8A8 integer (layer by layer)", 1, BATCH, t.w8a8Layered, null));
   if (t.wasm) rows.push(row(`tfjs-wasm ${p.tfjs?.version}`, "fp32", 1, BATCH, t.wasm, diffs.wasm));
   if (t.ort1) rows.push(row(`onnxruntime-node ${p.ort?.version}`, "fp32", 1, BATCH, t.ort1, diffs.ort1));
 

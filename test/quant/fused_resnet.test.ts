@@ -16,6 +16,7 @@ import { loadModel } from "../../src/models/load.js";
 import { runFusedReference } from "../../src/quant/fused/resnet_reference.js";
 import { runFusedResNet } from "../../src/quant/fused/resnet_run.js";
 import type { FusedResNetPlan } from "../../src/quant/fused/resnet_plan.js";
+import { quantizeInto } from "../../src/quant/fused/resnet_ops.js";
 import { qconv2dFast, qconv2dNaive } from "../../src/quant/kernels/cpu/qconv2d.js";
 import { type QuantPreset, type QuantizedLayers, calibrateModel, quantConfig } from "../../src/quant/ptq.js";
 import { QuantizedModel } from "../../src/quant/qmodel.js";
@@ -143,6 +144,29 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+describe("quantizeInto", () => {
+  it("writes quantize()'s codes: ties to even, saturation, NaN to the zero point", () => {
+    const rng = new Rng(5);
+    for (const [lo, hi, bits] of [
+      [-2.1, 2.6, 8],
+      [0, 3, 6],
+      [-1, 0.5, 4],
+    ] as const) {
+      const p = chooseQParams(lo, hi, bits, false, false);
+      const s = p.scale[0];
+      const x = Float32Array.from({ length: 4000 }, (_, i) => (i % 4 === 0 ? Math.fround((rng.int(-300, 300) + 0.5) * s) : rng.uniformIn(lo * 1.5, hi * 1.5)));
+      x[7] = Number.NaN;
+      x[9] = 1e30;
+      x[11] = -1e30;
+      const out = new Uint8Array(x.length + 3).fill(77);
+      const { qmin, qmax } = { qmin: 0, qmax: 2 ** bits - 1 };
+      quantizeInto(x, 0, x.length, { scale: s, zeroPoint: p.zeroPoint[0], qmin, qmax }, out, 3);
+      expectBitExact(out.subarray(3), quantize(x, p).data, `quantizeInto ${bits} bits`);
+      expect(Array.from(out.subarray(0, 3))).toEqual([77, 77, 77]);
+    }
+  });
+});
 
 describe.skipIf(!simdSupported())("fused forward in QuantizedModel (skipped without SIMD128)", () => {
   it.each([

@@ -8,7 +8,7 @@ import type { Features, ForwardOptions, ForwardResult } from "../../models/model
 import type { ResNet } from "../../models/resnet.js";
 import { add } from "../../tensor/ops/elementwise.js";
 import { Tensor } from "../../tensor/tensor.js";
-import { quantize } from "../qtensor.js";
+import { validateQParams } from "../qtensor.js";
 import type { FusedResNetPlan } from "./resnet_plan.js";
 import type { Dims4 } from "./resnet_reference.js";
 import { type FusedRunOptions, runFusedResNet } from "./resnet_run.js";
@@ -31,8 +31,8 @@ export function fusedResNetForward(
   run: FusedRunOptions = {},
 ): ForwardResult {
   const n = x.shape[0];
-  const codes = quantize(x, plan.input).data as Uint8Array; // unsigned: the planner checked the quantizer
-  const pooled = runFusedResNet(plan, codes, x.shape as unknown as Dims4, run);
+  validateQParams("fusedResNetForward", plan.input, [1]);
+  const pooled = runFusedResNet(plan, x.data, x.shape as unknown as Dims4, run); // quantized pass by pass
   const stages = pooled.map((p) => new Tensor([n, p.length / n], p));
   const final = stages[stages.length - 1];
   const logits = model.headLogits(final, integer);

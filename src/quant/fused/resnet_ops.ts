@@ -85,3 +85,26 @@ export function poolValues(src: Int32Array, srcOff: number, n: number, c: number
     }
   }
 }
+
+/**
+ * quantize()'s codes for per-tensor unsigned params, written into `out` from `outOff` (no intermediate array): for
+ * x[i] in [from, to), clamp(roundHalfToEven(x / scale) + zeroPoint, qmin, qmax), NaN -> zeroPoint. Bit-identical to
+ * quantize (the same double division and tie rule, inlined).
+ */
+export function quantizeInto(x: Float32Array, from: number, to: number, p: { scale: number; zeroPoint: number; qmin: number; qmax: number }, out: Uint8Array, outOff: number): void {
+  const { scale, zeroPoint, qmin, qmax } = p;
+  for (let i = from, o = outOff; i < to; i++, o++) {
+    const v = x[i];
+    if (v !== v) {
+      out[o] = zeroPoint;
+      continue;
+    }
+    const t = v / scale;
+    let r = Math.round(t); // ties toward +infinity
+    // NOTE: r - t is exact (|r - t| <= 0.5); an odd r at a tie steps down to the even neighbour. Past +-2^31 the
+    // parity test is meaningless, but such codes clamp anyway.
+    if (r - t === 0.5 && (r & 1) !== 0) r -= 1;
+    const q = r + zeroPoint;
+    out[o] = q < qmin ? qmin : q > qmax ? qmax : q;
+  }
+}

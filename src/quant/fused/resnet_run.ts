@@ -1,5 +1,5 @@
 // The fused integer ResNet pipeline on the SIMD kernels, resident in the integer runtime's wasm memory: each conv
-// (qconv2dSimdStream) hands its int32 accumulators, chunk by chunk while they are in cache, to the fused output stage
+// (3x3 stride 1: Winograd F(2x2, 3x3), qwinograd.ts; others: qconv2dSimdStream) hands its int32 accumulators, chunk by chunk while they are in cache, to the fused output stage
 // (qepilogue_kernel.ts) that writes the next conv's uint8 codes and the int32 residual stream in place. No float
 // tensor and no per-layer allocation between the input quantizer and the pooled features. Images go through the
 // whole network in passes of `imagesPerPass` (activations of one pass stay small enough for the caches); per pass:
@@ -9,10 +9,12 @@
 import { EPILOGUE_DESC_INTS, EPILOGUE_SLACK, EPILOGUE_TABLE_BYTES } from "../kernels/simd/qepilogue_kernel.js";
 import { type EpilogueAddresses, epilogueTableBytes, runEpilogueAt, writeEpilogueTable, writeShortcutEntry } from "../kernels/simd/qepilogue.js";
 import { qconv2dSimdStream } from "../kernels/simd/qconv2d.js";
+import { qconv3x3WinogradStream } from "../kernels/simd/qwinograd.js";
 import { Arena, type QSimdRuntime, ensureBytes, getQRuntime } from "../kernels/simd/runtime.js";
 import type { EpilogueSpec } from "../kernels/cpu/qepilogue.js";
 import type { FusedConv, FusedResNetPlan } from "./resnet_plan.js";
-import { gatherOptionA, maxPoolPlanes, poolValues, windowSize } from "./resnet_ops.js";
+import { rangeOf } from "../qtensor.js";
+import { gatherOptionA, maxPoolPlanes, poolValues, quantizeInto, windowSize } from "./resnet_ops.js";
 import { type Dims4, type FusedTrace, convDims, convParams } from "./resnet_reference.js";
 
 export interface FusedRunOptions {
@@ -102,10 +104,11 @@ interface Resident {
 }
 
 /**
- * Runs `plan` on input codes [N, 3, H, W] (the stem quantizer's); returns each stage's pooled output [N, C_s].
- * @example runFusedResNet(plan, quantize(x, plan.input).data as Uint8Array, [N, 3, 32, 32])
+ * Runs `plan` on images [N, 3, H, W]: input codes of the stem quantizer, or the normalised floats (quantized pass by
+ * pass into wasm memory, as quantize(x, plan.input) would); returns each stage's pooled output [N, C_s].
+ * @example runFusedResNet(plan, x.data, [N, 3, 32, 32])
  */
-export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array, dims: Dims4, opts: FusedRunOptions = {}): Float32Array[] {
+export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array | Float32Array, dims: Dims4, opts: FusedRunOptions = {}): Float32Array[] {
   const [n, c, h, w] = dims;
   const pass = Math.max(1, Math.min(n, opts.imagesPerPass ?? DEFAULT_IMAGES_PER_PASS));
   const rt = getQRuntime();
@@ -114,6 +117,8 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array, dims: D
   writeTables(rt, slots);
   const trace = opts.trace;
   const pooled = plan.stageUnits.map(() => new Float32Array(0));
+  const { qmin, qmax } = rangeOf(plan.input);
+  const inputCodes = { scale: plan.input.scale[0], zeroPoint: plan.input.zeroPoint[0], qmin, qmax };
 
   /** conv `fc` reading codes at xAt, its output stage writing into `out` (and reading the residual at scAt). */
   const conv = (fc: FusedConv, xAt: number, xd: Dims4, out: { values: number; codes: number }, scAt: number, row0: number): Resident => {
@@ -121,7 +126,7 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array, dims: D
     const [, k, oh, ow] = od;
     const p = oh * ow;
     const at = slots.tables.get(fc) as { table: number; scTable: number };
-    const ok = qconv2dSimdStream({ at: xAt, signed: false }, fc.weight, fc.bias, convParams(fc, xd), new Arena(slots.end), (n0, bn, accAt) => {
+    const sink = (n0: number, bn: number, accAt: number): void => {
       const off = n0 * k * p;
       const a: EpilogueAddresses = {
         acc: accAt,
@@ -133,7 +138,10 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array, dims: D
         desc: slots.desc,
       };
       runEpilogueAt(rt, a, bn * k, p, k, fc.epilogue);
-    });
+    };
+    const source = { at: xAt, signed: false };
+    const params = convParams(fc, xd);
+    const ok = qconv3x3WinogradStream(source, fc.weight, fc.bias, params, new Arena(slots.end), sink) || qconv2dSimdStream(source, fc.weight, fc.bias, params, new Arena(slots.end), sink);
     if (!ok) throw new Error(`runFusedResNet: ${fc.name} does not fit the SIMD conv (the planner should have refused it)`);
     const res = { dims: od, values: fc.epilogue.values ? out.values : -1, codes: fc.epilogue.codes ? out.codes : -1 };
     if (trace) traceResident(rt, trace, fc.name, res, row0);
@@ -142,7 +150,8 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array, dims: D
 
   for (let i0 = 0; i0 < n; i0 += pass) {
     const b = Math.min(pass, n - i0);
-    rt.u8.set(input.subarray(i0 * c * h * w, (i0 + b) * c * h * w), slots.input);
+    if (input instanceof Uint8Array) rt.u8.set(input.subarray(i0 * c * h * w, (i0 + b) * c * h * w), slots.input);
+    else quantizeInto(input, i0 * c * h * w, (i0 + b) * c * h * w, inputCodes, rt.u8, slots.input);
     let side = 0; // which of the two value / code slots holds the current residual tensor
     let cur = conv(plan.stem, slots.input, [b, c, h, w], { values: slots.values[0], codes: slots.codes[0] }, -1, i0);
     if (plan.maxPool) {

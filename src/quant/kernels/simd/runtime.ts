@@ -5,6 +5,7 @@ import { simdSupported } from "../../../wasm/features.js";
 import { ModuleBuilder } from "../../../wasm/module.js";
 import { type QConvExports, addQConvFunctions } from "./qconv2d_kernel.js";
 import { addQEpilogueFunctions } from "./qepilogue_kernel.js";
+import { type QWinogradExports, addQWinogradFunctions } from "./qwinograd_kernel.js";
 import { type QGemmExports, addQGemmFunctions } from "./qgemm_kernel.js";
 
 export interface QSimdRuntime {
@@ -13,7 +14,7 @@ export interface QSimdRuntime {
   u8: Uint8Array;
   i32: Int32Array;
   i16: Int16Array;
-  k: QGemmExports & QConvExports;
+  k: QGemmExports & QConvExports & QWinogradExports;
   /** The fused output stages (qepilogue_kernel.ts), by export name; each takes a descriptor address. */
   epilogue: ReadonlyMap<string, (desc: number) => void>;
 }
@@ -28,6 +29,7 @@ export function emitQSimdModule(): Uint8Array<ArrayBuffer> {
   addQGemmFunctions(m);
   addQConvFunctions(m);
   addQEpilogueFunctions(m);
+  addQWinogradFunctions(m);
   return m.build();
 }
 
@@ -55,6 +57,8 @@ export function getQRuntime(): QSimdRuntime {
       padCopy: fn("padCopy"),
       copyRows: fn("copyRows"),
       fillRows: fn("fillRows"),
+      wgInput: fn("wgInput"),
+      wgOutput: fn("wgOutput"),
     },
     epilogue: new Map(Object.keys(e).filter((n) => n.startsWith("qepi_")).map((n) => [n, fn<(desc: number) => void>(n)])),
   };
