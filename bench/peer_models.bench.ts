@@ -199,4 +199,8 @@ export function peerModelsTable(r: PeerModelReport): string {
 export const PEER_MODELS_NOTE =
   `ResNet-20 on the first ${BATCH} CIFAR-10 test images, normalised outside the timing; medians of 7 runs after 2 warm-up ` +
   `calls (tfjs-cpu: batch ${TFJS_CPU_BATCH}, 3 runs after 1). Peers run the BN-folded network (tfjs NHWC, onnxruntime NCHW); ` +
-  `a peer row is WRONG when its logits differ from the engine's fp32 logits by ${LOGIT_TOL} or more.`;
+  `a peer row is WRONG when its logits differ from the engine's fp32 logits by ${LOGIT_TOL} or more. W8A8 integer (fused): ` +
+  `the fused integer ResNet pipeline (src/quant/fused: BN and the next quantizer folded into int32 output stages, uint8 codes ` +
+  `and an int32 residual stream between layers, Winograd F(2x2, 3x3) for 3x3 stride-1 convs), what integer forwards with ` +
+  `running BN statistics run and the ratios use; layer by layer: QuantizedModel.fuse = false (float BN, ReLU and residual ` +
+  `adds between integer convs, the path of adapters that use batch statistics or norm overrides).`;

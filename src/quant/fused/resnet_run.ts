@@ -18,12 +18,14 @@ import { gatherOptionA, maxPoolPlanes, poolValues, quantizeInto, windowSize } fr
 import { type Dims4, type FusedTrace, convDims, convParams } from "./resnet_reference.js";
 
 export interface FusedRunOptions {
-  /** Images per pass through the whole network (default 16). */
+  /** Images per pass through the whole network (default: 16, fewer where a pass would need over PASS_BYTES). */
   imagesPerPass?: number;
   trace?: FusedTrace;
 }
 
 export const DEFAULT_IMAGES_PER_PASS = 16;
+/** Bytes of activations one pass may hold by default (ImageNet-size inputs get fewer images per pass). */
+export const PASS_BYTES = 2 ** 26;
 
 /** Largest per-image element counts of the residual tensors (stem, pool, block outputs) and of the inner ones. */
 function perImageSizes(plan: FusedResNetPlan, c: number, h: number, w: number): { residual: number; inner: number } {
@@ -110,7 +112,10 @@ interface Resident {
  */
 export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array | Float32Array, dims: Dims4, opts: FusedRunOptions = {}): Float32Array[] {
   const [n, c, h, w] = dims;
-  const pass = Math.max(1, Math.min(n, opts.imagesPerPass ?? DEFAULT_IMAGES_PER_PASS));
+  const per = perImageSizes(plan, c, h, w);
+  const perImageBytes = 15 * per.residual + 2 * per.inner + c * h * w; // int32 values x2 and shortcut, codes x3
+  const byDefault = Math.min(DEFAULT_IMAGES_PER_PASS, Math.floor(PASS_BYTES / perImageBytes));
+  const pass = Math.max(1, Math.min(n, opts.imagesPerPass ?? byDefault));
   const rt = getQRuntime();
   const slots = allocate(plan, dims, pass);
   ensureBytes(rt, slots.end);
