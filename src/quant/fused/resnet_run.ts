@@ -1,6 +1,7 @@
 // The fused integer ResNet pipeline on the SIMD kernels, resident in the integer runtime's wasm memory: each conv
-// (3x3 stride 1: Winograd F(2x2, 3x3), qwinograd.ts; others: qconv2dSimdStream) hands its int32 accumulators, chunk by chunk while they are in cache, to the fused output stage
-// (qepilogue_kernel.ts) that writes the next conv's uint8 codes and the int32 residual stream in place. No float
+// (3x3 stride 1: Winograd F(2x2, 3x3), qwinograd.ts; others: qconv2dSimdStream) hands its int32 accumulators, chunk
+// by chunk while they are in cache, to the fused output stage (qepilogue_kernel.ts) that writes the next conv's
+// uint8 codes and the int32 residual stream in place. No float
 // tensor and no per-layer allocation between the input quantizer and the pooled features. Images go through the
 // whole network in passes of `imagesPerPass` (activations of one pass stay small enough for the caches); per pass:
 //   stem conv -> [max pool] -> per block: inner convs (codes) ; shortcut (identity | option A gather | conv) ;
