@@ -3,7 +3,8 @@
 // the quantization points of the simulated mode (weights stay as PTQ quantized them, unfolded; each conv reads codes of
 // its own input quantizer). Per conv, with a = gamma / sqrt(var + eps), b = beta - mean * a, accumulator unit
 // u_acc[c] = sA * sW[c] * a[c] (real value of one accumulator step after BN) and F fraction bits of the accumulator
-// (up to 8, as many as its bound allows) so the BN offset is kept to 2^-F of an accumulator step:
+// (up to 15, as many as its bound allows: 8-10 at W8A8, more at W6A6 / W4A4 where one accumulator step is a large
+// fraction of a code) so the BN offset is kept to 2^-F of an accumulator step:
 //   x = acc * 2^F + round(b * 2^F / u_acc)                   (the conv adds the integer part of that bias itself)
 //   inner conv (conv -> BN -> ReLU -> next conv):  code = clamp(MBQM(x, u_acc / (2^F s_next)) + z_next, z_next, qmax)
 //   block end (conv -> BN -> + shortcut -> ReLU):  r = clamp(MBQM(x, u_acc / (2^F u_r)) + sc, 0, RESIDUAL_MAX)
