@@ -30,7 +30,7 @@ const caseArb = fc.record({
   values: fc.boolean(),
   codes: fc.constantFrom(null, 0, 3, 12),
   relu: fc.boolean(),
-  accShift: fc.integer({ min: 0, max: 6 }),
+  accShift: fc.integer({ min: 0, max: 15 }),
   seed: fc.integer(),
 });
 
