@@ -18,12 +18,8 @@ import { type PeerHandles, loadPeers } from "./peers/load.js";
 import { type TfjsPeer, nchwToNhwc, oihwToHwio } from "./peers/tfjs.js";
 import { machine, mdTable } from "./util.js";
 
-export interface PeerOpRow {
-  kind: "gemm" | "conv";
-  name: string;
-  /** GEMM M x N x K, or the conv as [N, C, H, H] -> K. */
-  shape: string;
-  /** GFLOP/s (2 * multiply-adds per second); null where the peer or kernel was unavailable. */
+/** GFLOP/s of one op per engine (2 * multiply-adds per second); null where the peer or kernel was unavailable. */
+export interface OpRates {
   zoa: number | null;
   /** Convs: the engine's API call, which returns a newly allocated output tensor (zoa: into a reused buffer). */
   zoaNewOutput: number | null;
@@ -33,6 +29,13 @@ export interface PeerOpRow {
   ort1: number | null;
   ort2Wall: number | null;
   ort1Wall: number | null;
+}
+
+export interface PeerOpRow extends OpRates {
+  kind: "gemm" | "conv";
+  name: string;
+  /** GEMM M x N x K, or the conv as [N, C, H, H] -> K. */
+  shape: string;
 }
 
 const GEMMS: readonly { name: string; M: number; N: number; K: number }[] = [
@@ -82,17 +85,6 @@ interface OpCase {
   /** tfjs call on the active backend for `batch` images (convs) or the whole GEMM; returns a disposer too. */
   tfjs: ((tf: TfjsPeer["tf"], slow: boolean) => { call: () => unknown; dispose: () => void; flop: number }) | null;
   ort: { model: Uint8Array; input: string; data: Float32Array; dims: number[] } | null;
-}
-
-interface OpRates {
-  zoa: number | null;
-  zoaNewOutput: number | null;
-  zoaInt8: number | null;
-  tfjsWasm: number | null;
-  tfjsCpu: number | null;
-  ort1: number | null;
-  ort2Wall: number | null;
-  ort1Wall: number | null;
 }
 
 async function ortSession(p: PeerHandles, c: NonNullable<OpCase["ort"]>, threads: number): Promise<OrtSession | null> {
