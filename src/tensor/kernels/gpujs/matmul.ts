@@ -4,9 +4,8 @@
 // are strides and per-batch offsets (computed here on the CPU), so inputs go up as they are. Output [x=N, y=M, z=batch].
 // Float32 accumulation in K order on the GL backends (error ~ K * 2^-24 * sum |a b|); the cpu mode sums in float64.
 import type { KernelFn, KernelSpecs } from "../../backend.js";
-import { sizeOf, stridesOf } from "../../shape.js";
 import { Tensor } from "../../tensor.js";
-import { broadcastStrides } from "../cpu/elementwise.js";
+import { batchOffsets } from "../cpu/matmul.js";
 import { DEFAULT_GPU_LIMITS, type GpuLimits, fits } from "./limits.js";
 import { type GpujsRuntime, type KernelThis, readInto } from "./runtime.js";
 
@@ -105,29 +104,8 @@ export function matmulGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"matmul">
     const out = new Tensor(outShape);
     if (out.size === 0 || K === 0) return out;
     if (!fits(lim, b.size)) return fallback(inputs, attrs);
-    // Per-batch element offsets of each operand (0 stride on broadcast batch dims), as in kernels/cpu/matmul.ts.
-    const batchShape = outShape.slice(0, -2);
-    const nBatch = sizeOf(batchShape);
-    const sa = broadcastStrides(a.shape.slice(0, -2), batchShape);
-    const sb = broadcastStrides(b.shape.slice(0, -2), batchShape);
-    const aMat = a.shape[ra - 2] * a.shape[ra - 1];
-    const bMat = b.shape[rb - 2] * b.shape[rb - 1];
-    const outStrides = stridesOf(batchShape);
-    const offA: number[] = [];
-    const offB: number[] = [];
-    for (let bi = 0; bi < nBatch; bi++) {
-      let ia = 0;
-      let ib = 0;
-      let rem = bi;
-      for (let d = 0; d < batchShape.length; d++) {
-        const idx = Math.floor(rem / outStrides[d]);
-        rem -= idx * outStrides[d];
-        ia += idx * sa[d];
-        ib += idx * sb[d];
-      }
-      offA.push(ia * aMat);
-      offB.push(ib * bMat);
-    }
+    // Per-batch element offsets of each operand (0 stride on broadcast batch dims).
+    const { offA, offB } = batchOffsets(a.shape, b.shape, outShape.slice(0, -2));
     const aCols = a.shape[ra - 1];
     const bCols = b.shape[rb - 1];
     const c: GemmConstants = {
