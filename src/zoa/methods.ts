@@ -30,7 +30,7 @@ const FACTORIES: Partial<Record<MethodName, Factory>> = {
   t3a: (ctx) => new T3A(ctx.predictor),
   foa: (ctx) => new Foa(ctx.predictor, ctx.source, { seed: ctx.seed }),
   tent: (ctx) => new Tent(ctx.predictor),
-  zoa: (ctx) => new Zoa(ctx.predictor, ctx.source, zoaVariantConfig(ctx.zoaVariant, zoaSpecConfig(ctx.predictor.model, ctx.bits, { seed: ctx.seed, ...ctx.zoa }))),
+  zoa: (ctx) => new Zoa(ctx.predictor, ctx.source, zoaVariantConfig(ctx.zoaVariant, zoaSpecConfig(ctx.predictor.model, ctx.bits, { seed: ctx.seed, ...ctx.zoa }), ctx.predictor.model.kind)),
 };
 
 export function availableMethods(): MethodName[] {

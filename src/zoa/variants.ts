@@ -1,5 +1,6 @@
 // ZOA configurations beyond the paper, each keeping exactly two forward passes per batch and no backprop.
 // `spec` is zoa-method.md as written; the others change only the optimiser side of the SPSA step.
+import type { ModelKind } from "../models/model.js";
 import type { ZoaConfig } from "./zoa.js";
 
 export const ZOA_VARIANTS = ["spec", "momentum", "grouped", "sign", "population"] as const;
@@ -8,10 +9,11 @@ export type ZoaVariantName = (typeof ZOA_VARIANTS)[number];
 /** The default variant of `zoa adapt` (the best one measured; see the README's ZOA section). */
 export const DEFAULT_ZOA_VARIANT: ZoaVariantName = "spec";
 
-export function zoaVariantConfig(name: ZoaVariantName, spec: ZoaConfig): ZoaConfig {
+/** The configuration of variant `name` for a model of kind `kind`, built on `spec`; always a new object. */
+export function zoaVariantConfig(name: ZoaVariantName, spec: ZoaConfig, kind: ModelKind): ZoaConfig {
   switch (name) {
     case "spec":
-      return spec;
+      return { ...spec };
     case "momentum":
       // Averages the SPSA estimates of successive batches (an EMA), which cuts the variance of a single
       // two-pass estimate over hundreds of scalars, and allows a larger step.
@@ -28,7 +30,7 @@ export function zoaVariantConfig(name: ZoaVariantName, spec: ZoaConfig): ZoaConf
       // Momentum plus the population estimate (population.ts): the perturbed pass gives each of 64 groups of
       // samples (one sample each at batch 64) its own perturbation, and the 64 paired estimates are averaged,
       // so the step can be 20x the spec's (ResNet) / 5x (ViT) without the collapse a larger spec step shows.
-      return { ...spec, variant: "population", gradMomentum: 0.9, population: 64, lr: spec.lr * (spec.lambda === 1 ? 20 : 5) };
+      return { ...spec, variant: "population", gradMomentum: 0.9, population: 64, lr: spec.lr * (kind === "vit" ? 5 : 20) };
     default:
       return name satisfies never;
   }

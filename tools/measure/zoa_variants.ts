@@ -41,7 +41,7 @@ function config(name: string): ZoaConfig {
   let c: ZoaConfig;
   if (base === "lr0") c = { ...spec, lr: 0 };
   else if (base === "noshift") c = { ...spec, activationShift: false };
-  else c = { ...zoaVariantConfig(base as ZoaVariantName, spec) }; // a copy: the modifiers below must not touch spec
+  else c = zoaVariantConfig(base as ZoaVariantName, spec, model.kind); // a new object: the modifiers below never touch spec
   for (const m of mods) {
     const [k, v] = m.split("=");
     (c as unknown as Record<string, number | boolean | string>)[k] = v === "true" ? true : v === "false" ? false : Number.isNaN(Number(v)) ? v : Number(v);
