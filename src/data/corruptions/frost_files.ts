@@ -1,44 +1,23 @@
 // Reading frost1..frost5 from a directory (Node): pngjs / jpeg-js decode, then the CIFAR 0.2 shrink of
 // frost_texture.ts. NOTE: jpeg-js decodes frost4.jpg / frost5.jpg with its own IDCT and chroma upsampling; libjpeg
 // (cv2) can differ by a few levels on some pixels. The PNG textures match exactly.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import jpeg from "jpeg-js";
-import { PNG } from "pngjs";
+import { DataFormatError } from "../cifar.js";
+import { type DecodedImage, decodeImage } from "../image_folder.js";
 import { FROST_FILES, type FrostTexture, FrostTextureError, type FrostTextures, shrinkTexture } from "./frost_texture.js";
 import type { Variant } from "./params.js";
 
 /** Decodes a PNG or JPEG file into a planar RGB texture (alpha dropped, as cv2.imread(IMREAD_COLOR) does). */
 export function readTexture(file: string): FrostTexture {
-  let bytes: Buffer;
+  let img: DecodedImage;
   try {
-    bytes = readFileSync(file);
+    img = decodeImage(file);
   } catch (e) {
-    throw new FrostTextureError(`${file}: cannot read frost texture: ${(e as Error).message}`);
-  }
-  let rgba: Uint8Array;
-  let width: number;
-  let height: number;
-  if (file.toLowerCase().endsWith(".png")) {
-    const png = PNG.sync.read(bytes);
-    rgba = png.data;
-    width = png.width;
-    height = png.height;
-  } else {
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-    rgba = img.data;
-    width = img.width;
-    height = img.height;
-  }
-  const plane = width * height;
-  const data = new Uint8Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    data[i] = rgba[4 * i];
-    data[plane + i] = rgba[4 * i + 1];
-    data[2 * plane + i] = rgba[4 * i + 2];
+    if (e instanceof DataFormatError) throw new FrostTextureError(`cannot read frost texture: ${e.message}`);
+    throw e;
   }
   const name = file.split(/[\\/]/).pop() ?? file;
-  return { name, data, height, width };
+  return { name, data: img.data, height: img.height, width: img.width };
 }
 
 const cache = new Map<string, FrostTextures>();
