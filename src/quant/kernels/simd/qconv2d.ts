@@ -48,6 +48,16 @@ export function qconv2dSimd(
 /** The conv's input: codes in a JS array (copied in chunk by chunk), or [N, C, H, W] codes already in the runtime's memory. */
 export type QConvSource = { readonly codes: QCodes } | { readonly at: number; readonly signed: boolean };
 
+/**
+ * Byte address of the codes of images n0 .. n0 + bn: host codes are copied to xInAt, codes already resident in
+ * wasm memory are read in place. imageBytes = C * H * W.
+ */
+export function sourceChunkAt(src: QConvSource, u8: Uint8Array, xInAt: number, n0: number, bn: number, imageBytes: number): number {
+  if (!("codes" in src)) return src.at + n0 * imageBytes;
+  u8.set(bytesOf(src.codes).subarray(n0 * imageBytes, (n0 + bn) * imageBytes), xInAt);
+  return xInAt;
+}
+
 /** Receives the int32 accumulators [bn, K, OH*OW] (bias included) of images n0 .. n0 + bn at byte address accAt. */
 export type QConvSink = (n0: number, bn: number, accAt: number) => void;
 
@@ -146,13 +156,7 @@ export function qconv2dSimdStream(src: QConvSource, wt: QCodes, bias: Int32Array
     const bn = Math.min(nb, n - n0);
     const cols = bn * P;
     const panels = Math.ceil(cols / NR);
-    let xAt: number;
-    if ("codes" in src) {
-      u8.set(bytesOf(src.codes).subarray(n0 * c * h * w, (n0 + bn) * c * h * w), xInAt);
-      xAt = xInAt;
-    } else {
-      xAt = src.at + n0 * c * h * w;
-    }
+    const xAt = sourceChunkAt(src, u8, xInAt, n0, bn, c * h * w);
     if (!rowsPath && cols < maxCols) {
       // the gather table's padding columns repeat this chunk's last column
       for (let j = cols; j < panels * NR; j++) i32[(tabAt >> 2) + j] = origin(cols - 1);

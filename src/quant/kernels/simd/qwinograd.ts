@@ -12,9 +12,9 @@ import { INT32_MAX } from "../../fixedpoint.js";
 import type { QCodes } from "../../qtensor.js";
 import { type QConv2dParams, qconv2dDims } from "../cpu/qconv2d.js";
 import { storageOperand } from "../cpu/qgemm.js";
-import { type QConvSink, type QConvSource, qconv2dSimd } from "./qconv2d.js";
+import { type QConvSink, type QConvSource, qconv2dSimd, sourceChunkAt } from "./qconv2d.js";
 import { EPILOGUE_SLACK } from "./qepilogue_kernel.js";
-import { SLACK, alignUp, bytesOf } from "./qgemm.js";
+import { SLACK, alignUp } from "./qgemm.js";
 import { MR, NR } from "./qgemm_kernel.js";
 import { WG_INPUT_DESC_INTS, WG_OUTPUT_DESC_INTS } from "./qwinograd_kernel.js";
 import { Arena, ensureBytes, getQRuntime } from "./runtime.js";
@@ -127,13 +127,7 @@ export function qconv3x3WinogradStream(src: QConvSource, wt: QCodes, bias: Int32
 
   for (let n0 = 0; n0 < n; n0 += nb) {
     const bn = Math.min(nb, n - n0);
-    let xAt: number;
-    if ("codes" in src) {
-      u8.set(bytesOf(src.codes).subarray(n0 * c * h * w, (n0 + bn) * c * h * w), xInAt);
-      xAt = xInAt;
-    } else {
-      xAt = src.at + n0 * c * h * w;
-    }
+    const xAt = sourceChunkAt(src, u8, xInAt, n0, bn, c * h * w);
     u8.fill(zX, xpAt, xpAt + bn * img);
     rt.k.padCopy(xAt, xpAt + wp + 1, bn * c, h, w, wp, plane, xor);
     i32[ind + 4] = bn;
