@@ -143,6 +143,8 @@ export const OPS = {
   "i32x4.gt_s": { prefix: 0xfd, code: 0x3b, imm: "none" },
   "i32x4.le_s": { prefix: 0xfd, code: 0x3d, imm: "none" },
   "i32x4.ge_s": { prefix: 0xfd, code: 0x3f, imm: "none" },
+  // vector: f32x4 comparisons (all-ones lanes where true; false wherever a lane is NaN)
+  "f32x4.eq": { prefix: 0xfd, code: 0x41, imm: "none" },
   // vector: bitwise
   "v128.not": { prefix: 0xfd, code: 0x4d, imm: "none" },
   "v128.and": { prefix: 0xfd, code: 0x4e, imm: "none" },
@@ -152,6 +154,9 @@ export const OPS = {
   "v128.bitselect": { prefix: 0xfd, code: 0x52, imm: "none" },
   // vector: i16x8 arithmetic
   "i8x16.narrow_i16x8_u": { prefix: 0xfd, code: 0x66, imm: "none" },
+  // vector: f32 <-> f64 lane conversions (demote rounds to nearest even; lanes 2, 3 of its result are +0)
+  "f32x4.demote_f64x2_zero": { prefix: 0xfd, code: 0x5e, imm: "none" },
+  "f64x2.promote_low_f32x4": { prefix: 0xfd, code: 0x5f, imm: "none" },
   "i16x8.narrow_i32x4_s": { prefix: 0xfd, code: 0x85, imm: "none" },
   "i16x8.extend_low_i8x16_s": { prefix: 0xfd, code: 0x87, imm: "none" },
   "i16x8.extend_low_i8x16_u": { prefix: 0xfd, code: 0x89, imm: "none" },
@@ -182,6 +187,15 @@ export const OPS = {
   "f32x4.min": { prefix: 0xfd, code: 0xe8, imm: "none" },
   "f32x4.max": { prefix: 0xfd, code: 0xe9, imm: "none" },
   "f32x4.convert_i32x4_s": { prefix: 0xfd, code: 0xfa, imm: "none" },
+  // vector: f64x2 arithmetic (IEEE 754 per lane; nearest rounds ties to even;
+  // pmin(a, b) = b < a ? b : a, pmax(a, b) = a < b ? b : a, so a NaN b yields a)
+  "f64x2.nearest": { prefix: 0xfd, code: 0x94, imm: "none" },
+  "f64x2.add": { prefix: 0xfd, code: 0xf0, imm: "none" },
+  "f64x2.sub": { prefix: 0xfd, code: 0xf1, imm: "none" },
+  "f64x2.mul": { prefix: 0xfd, code: 0xf2, imm: "none" },
+  "f64x2.div": { prefix: 0xfd, code: 0xf3, imm: "none" },
+  "f64x2.pmin": { prefix: 0xfd, code: 0xf6, imm: "none" },
+  "f64x2.pmax": { prefix: 0xfd, code: 0xf7, imm: "none" },
   // relaxed SIMD (only valid where the engine enables it; see features.ts)
   "f32x4.relaxed_madd": { prefix: 0xfd, code: 0x105, imm: "none" }, // a * b + c, fused or not
   "f32x4.relaxed_nmadd": { prefix: 0xfd, code: 0x106, imm: "none" }, // -(a * b) + c
