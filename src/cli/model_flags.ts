@@ -23,6 +23,7 @@ export const MODEL_FLAGS = {
   "calib-n": { kind: "int", default: 32, help: "calibration images (the first N of --calib)" },
   "calib-method": { kind: "string", default: "minmax", help: "minmax|percentile|search" },
   exec: { kind: "string", default: "simulated", help: "quantized execution: simulated (fake-quant) | integer" },
+  "no-fuse": { kind: "bool", help: "integer ResNets: run layer by layer instead of the fused pipeline (to compare the two)" },
   backend: { kind: "string", default: "auto", help: "auto|simd|cpu|reference|gpujs (simd where available; gpujs: gpu.js kernels, in Node its cpu mode unless headless-gl loads)" },
 } satisfies FlagSpecs;
 
@@ -37,6 +38,7 @@ export interface ModelFlagValues {
   "calib-n"?: number;
   "calib-method"?: string;
   exec?: string;
+  "no-fuse"?: boolean;
 }
 
 export interface PreparedModel {
@@ -72,6 +74,7 @@ export function prepareModel(
   if (isQuantizedFile(file)) {
     if (f.quant && f.quant !== "fp32") throw new UsageError(`zoa ${command}: ${f.model} is already quantized; drop --quant`);
     const q = loadQuantizedModel(file);
+    q.fuse = !f["no-fuse"];
     return { model: q.model, layers: q.layerOps(exec), quantized: q, file, label: `w${q.config.wbits}a${q.config.abits} (${f.model}) ${exec}`, calibSeconds: 0 };
   }
   const model = modelFromSafetensors(file);
@@ -96,6 +99,7 @@ export function prepareModel(
   const t0 = performance.now();
   const q = new QuantizedModel(model, cfg, calibrateModel(model, normalizeBatch(calibSet, 0, calibSet.count, model.mean, model.std), cfg, log));
   const calibSeconds = (performance.now() - t0) / 1000;
+  q.fuse = !f["no-fuse"];
   return { model, layers: q.layerOps(exec), quantized: q, file, label: `w${bits.wbits}a${bits.abits} ${method} ${exec}`, calibSeconds };
 }
 

@@ -45,6 +45,11 @@ export interface Features {
    */
   embed: Tensor;
   /**
+   * Per-channel mean and unbiased variance of `embed` (over N, H, W), where the executor has them without making
+   * `embed` (the fused integer ResNet pipeline, from the stem conv's accumulators); the shift detector reads these.
+   */
+  embedMoments?: { mean: Float64Array; variance: Float64Array };
+  /**
    * Per-stage summary features. ViT: for each block i, the class token after block i passed through block
    * i+1's norm1 (the last through the final norm), [N, depth, D]. ResNet: each stage's global-average-pooled
    * output, one [N, C_s] tensor per stage.

@@ -5,9 +5,10 @@
 //              (scale sA * sW[c], zero point 0), accumulators dequantized at the layer output, where the float norm
 //              layers (BN affine, LayerNorm), softmax, GELU and residual adds take over.
 // Norm affines, BN statistics, prompts and feature shifts pass through to the float graph, so ZOA / FOA / NormAdapt
-// work on both modes unchanged. Integer forwards of a ResNet with running BN statistics and its own norm affines
-// (NoAdapt, T3A, evaluation) instead run the fused pipeline of src/quant/fused (BN folded into the int32 output
-// stages, uint8 codes and an int32 residual stream between layers) where the engine has SIMD128.
+// work on both modes unchanged. Integer forwards of a ResNet instead run the fused pipeline of src/quant/fused (BN
+// folded into the int32 output stages, uint8 codes and an int32 residual stream between layers) where the engine has
+// SIMD128: with running BN statistics and the stored affines (NoAdapt, T3A, evaluation) from the plan, with batch
+// statistics and any affines (NormAdapt, ZOA) refolded per forward; per-sample affines and prompts run layer by layer.
 import type { LayerOps } from "../models/layers.js";
 import type { Classifier, ForwardOptions, ForwardResult } from "../models/model.js";
 import { ResNet } from "../models/resnet.js";
@@ -19,8 +20,9 @@ import { ShapeError } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { simdSupported } from "../wasm/features.js";
 import { type ActQuantizer, fakeQuantAct } from "./act.js";
-import { fusableOptions, fusedResNetForward } from "./fused/resnet_forward.js";
-import { type PlanResult, planFusedResNet } from "./fused/resnet_plan.js";
+import { fusedMode, fusedResNetForward } from "./fused/resnet_forward.js";
+import { FusedCheckpoint } from "./fused/resnet_checkpoint.js";
+import { PlanRefused, type PlanResult, planFusedResNet } from "./fused/resnet_plan.js";
 import type { FusedRunOptions } from "./fused/resnet_run.js";
 import { dequantizeAcc } from "./kernels/cpu/requantize.js";
 import { qbmmFast } from "./kernels/cpu/qgemm.js";
@@ -123,7 +125,11 @@ export class QuantizedModel {
   fusedRun: FusedRunOptions = {};
   /** Integer forwards that took the fused pipeline so far. */
   fusedForwards = 0;
+  /** Batch-statistics forwards the fused pipeline refused (a refolded channel out of int32, or too large a batch). */
+  fusedFallbacks = 0;
   private plan: PlanResult | undefined;
+  /** Batch-statistics forwards keep the residual before the first overridden BN here (ZOA's two passes share it). */
+  readonly checkpoint = new FusedCheckpoint();
 
   /**
    * The fused pipeline's plan for this model, or the reason there is none. Built on first use: BN statistics and
@@ -136,15 +142,23 @@ export class QuantizedModel {
 
   resetFusedPlan(): void {
     this.plan = undefined;
+    this.checkpoint.clear();
   }
 
   /** The fused forward, or null (then the model runs layer by layer). */
   private fusedForward(model: Classifier, x: Tensor, opts: ForwardOptions): ForwardResult | null {
-    if (!this.fuse || model !== this.model || !(model instanceof ResNet) || !fusableOptions(opts) || !simdSupported()) return null;
+    if (!this.fuse || model !== this.model || !(model instanceof ResNet) || fusedMode(opts) === null || !simdSupported()) return null;
     const plan = this.fusedPlan().plan;
     if (!plan) return null;
-    this.fusedForwards++;
-    return fusedResNetForward(model, plan, this.integer, x, opts, this.fusedRun);
+    try {
+      const r = fusedResNetForward(model, plan, this.integer, x, opts, this.fusedRun, this.checkpoint);
+      this.fusedForwards++;
+      return r;
+    } catch (e) {
+      if (!(e instanceof PlanRefused)) throw e;
+      this.fusedFallbacks++;
+      return null;
+    }
   }
 
   private weight(name: string): QuantWeightLayer {

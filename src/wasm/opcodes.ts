@@ -196,6 +196,13 @@ export const OPS = {
   "f64x2.div": { prefix: 0xfd, code: 0xf3, imm: "none" },
   "f64x2.pmin": { prefix: 0xfd, code: 0xf6, imm: "none" },
   "f64x2.pmax": { prefix: 0xfd, code: 0xf7, imm: "none" },
+  // vector: per-plane statistics of int32 accumulators (acc_stats_kernel.ts)
+  "i32x4.abs": { prefix: 0xfd, code: 0xa0, imm: "none" },
+  "i32x4.max_u": { prefix: 0xfd, code: 0xb9, imm: "none" },
+  "f64x2.convert_low_i32x4_s": { prefix: 0xfd, code: 0xfe, imm: "none" },
+  "f64x2.extract_lane": { prefix: 0xfd, code: 0x21, imm: "lane" },
+  "f64.convert_i32_s": { code: 0xb7, imm: "none" },
+  "f64.convert_i32_u": { code: 0xb8, imm: "none" },
   // relaxed SIMD (only valid where the engine enables it; see features.ts)
   "f32x4.relaxed_madd": { prefix: 0xfd, code: 0x105, imm: "none" }, // a * b + c, fused or not
   "f32x4.relaxed_nmadd": { prefix: 0xfd, code: 0x106, imm: "none" }, // -(a * b) + c

@@ -151,7 +151,7 @@ export class Zoa implements Adapter {
     const clean = this.pass(x, null, null);
     const l2 = this.loss(clean);
     this.lastLoss = l2;
-    const obs = this.detector.observe(clean.features.embed);
+    const obs = this.detector.observeFeatures(clean.features, x.shape[0]);
     if (obs.shifted) {
       this.bank.saveSlot(b);
       this.hist = null;

@@ -4,8 +4,10 @@
 //   blocks, conv shortcuts, max pooling, feature maps whose pixel count is not a multiple of 8 or 4), whole batches and
 //   passes of a few images;
 // - semantics: logits close to the unfused integer path, the lazy embed identical to it;
-// - dispatch: only integer forwards with running BN statistics and unmodified norm affines take it (NormAdapt and
-//   ZOA produce exactly what they produce with fusion off);
+// - batch statistics (NormAdapt, ZOA): the refolded pipeline bit for bit against the reference with the same batch
+//   refold, with overridden affines; the checkpoint ZOA's perturbed pass resumes from gives what a full pass gives;
+// - dispatch: integer forwards with running statistics and stored affines, or with batch statistics and any affines,
+//   take it (NormAdapt's and ZOA's predictions as with fusion off, losses within 2e-3); per-sample affines do not;
 // - ResNet-20 (../shared): prediction agreement with the simulated mode on the first 1000 test images >= 99.5 %.
 import { describe, expect, it } from "vitest";
 import { normalizeBatch, readCifar } from "../../src/data/cifar.js";
@@ -15,6 +17,8 @@ import { ResNet, type ResNetConfig, resnetParamSpec } from "../../src/models/res
 import { loadModel } from "../../src/models/load.js";
 import { runFusedReference } from "../../src/quant/fused/resnet_reference.js";
 import { runFusedResNet } from "../../src/quant/fused/resnet_run.js";
+import { bnAffineSource } from "../../src/quant/fused/resnet_forward.js";
+import { FusedCheckpoint } from "../../src/quant/fused/resnet_checkpoint.js";
 import type { FusedResNetPlan } from "../../src/quant/fused/resnet_plan.js";
 import { quantizeInto } from "../../src/quant/fused/resnet_ops.js";
 import { qconv2dFast, qconv2dNaive } from "../../src/quant/kernels/cpu/qconv2d.js";
@@ -29,6 +33,7 @@ import { Zoa, zoaSpecConfig } from "../../src/zoa/zoa.js";
 import { detInput } from "../helpers/detweights.js";
 import { sharedPath } from "../helpers/shared.js";
 import { randomImages, tinyResNet } from "../helpers/tiny_models.js";
+import { embedStats } from "../../src/zoa/shift_detector.js";
 import { expectBitExact } from "./oracle.js";
 
 type Dims4 = [number, number, number, number];
@@ -94,6 +99,48 @@ function expectPipelineMatchesReference(q: QuantizedModel, x: Tensor, imagesPerP
   return compared;
 }
 
+/**
+ * Batch statistics: the SIMD pipeline and the reference with the same BN refold (affines from the model with the
+ * given overrides), every traced tensor bit for bit; then a checkpoint at `block`: the first forward keeps it, the
+ * second resumes from it (pooled outputs bit-identical to the full pass), an edited input or prefix affine does not.
+ */
+function expectBatchPipelineMatchesReference(q: QuantizedModel, x: Tensor, overrides: Map<string, NormAffine>, block: number, kernel = qconv2dFast): void {
+  const plan = planOf(q);
+  const model = q.model as ResNet;
+  const dims = x.shape as unknown as Dims4;
+  const codes = quantize(x, plan.input).data as Uint8Array;
+  const affine = bnAffineSource(model, { normOverrides: overrides });
+  const want = new Map<string, { values: Int32Array | null; codes: Uint8Array | null }>();
+  const ref = runFusedReference(plan, codes, dims, (name, values, c) => want.set(name, { values, codes: c }), kernel, affine);
+  const got = runFusedResNet(plan, codes, dims, {
+    batchStats: affine,
+    trace: (name, values, c) => {
+      const w = want.get(name);
+      if (!w) throw new Error(`the reference produced no ${name}`);
+      if (values) expectBitExact(values, w.values as Int32Array, `${name} values`);
+      if (c) expectBitExact(c, w.codes as Uint8Array, `${name} codes`);
+    },
+  });
+  ref.forEach((r, s) => expectBitExact(got[s], r, `stage ${s} pooled`));
+  expect(want.size).toBeGreaterThan(3);
+
+  const cache = new FusedCheckpoint();
+  const run = (input: Uint8Array, a = affine): Float32Array[] => runFusedResNet(plan, input, dims, { batchStats: a, checkpoint: { cache, block } });
+  run(codes);
+  expect(cache.block).toBe(block);
+  const resumed = run(codes);
+  expect(cache.hits).toBe(1);
+  ref.forEach((r, s) => expectBitExact(resumed[s], r, `stage ${s} pooled, resumed`));
+  const edited = codes.slice();
+  edited[5] = edited[5] === 0 ? 1 : 0;
+  const fresh = runFusedReference(plan, edited, dims, undefined, kernel, affine);
+  run(edited).forEach((p, s) => expectBitExact(p, fresh[s], `stage ${s} pooled, edited input`));
+  const stemEdited: typeof affine = (bn) => (bn === plan.stem.bn ? { weight: affine(bn).weight, bias: Float32Array.from(affine(bn).bias ?? [], (v) => v + 0.01) } : affine(bn));
+  const fresh2 = runFusedReference(plan, edited, dims, undefined, kernel, stemEdited);
+  run(edited, stemEdited).forEach((p, s) => expectBitExact(p, fresh2[s], `stage ${s} pooled, edited stem affine`));
+  expect(cache.hits).toBe(1);
+}
+
 const calib = new Tensor([8, 3, 16, 16], detInput([8, 3, 16, 16]));
 const test = new Tensor([5, 3, 16, 16], detInput([5, 3, 16, 16]).map((v, i) => v * 0.9 + Math.sin(i) * 0.1));
 
@@ -124,6 +171,20 @@ describe.skipIf(!simdSupported())("fused ResNet pipeline equals the reference ke
     expectPipelineMatchesReference(q, imagesFor(model, 3, 5), 2);
   });
 
+  it.each(["w8a8", "w6a6"] as const)("batch statistics, tiny CIFAR ResNet %s: refolded pipeline and checkpoint equal the reference", (preset) => {
+    const model = tinyResNet();
+    const q = quantized(model, preset, calib);
+    const overrides = new Map(model.normLayers.slice(3).map((l, i) => [l.name, seededAffine(l.channels, 70 + i)] as const));
+    expectBatchPipelineMatchesReference(q, test, overrides, 1, qconv2dNaive);
+  });
+
+  it("batch statistics, tiny torchvision bottleneck ResNet (conv shortcuts, max pooling): refolded pipeline and checkpoint equal the reference", () => {
+    const model = randomTorchvisionResNet("bottleneck", 28, 11);
+    const q = quantized(model, "w8a8", imagesFor(model, 8, 3));
+    const overrides = new Map(model.normLayers.filter((l) => l.name.startsWith("layer2")).map((l, i) => [l.name, seededAffine(l.channels, 90 + i)] as const));
+    expectBatchPipelineMatchesReference(q, imagesFor(model, 3, 5), overrides, 1);
+  });
+
   it("a conv shortcut whose input quantizer differs from conv1's reads codes made from the residual", () => {
     const model = randomTorchvisionResNet("bottleneck", 28, 12);
     const q = quantized(model, "w8a8", imagesFor(model, 8, 3), (layers) => {
@@ -138,6 +199,15 @@ describe.skipIf(!simdSupported())("fused ResNet pipeline equals the reference ke
     expectPipelineMatchesReference(q, imagesFor(model, 3, 5), 2);
   });
 });
+
+/** A BN affine [C] with seeded weights in +-[0.5, 1.5] (some negative) and biases in [-0.3, 0.3]. */
+function seededAffine(channels: number, seed: number): NormAffine {
+  const rng = new Rng(seed);
+  return {
+    weight: new Tensor([channels], Float32Array.from({ length: channels }, (_, i) => (i % 4 === 1 ? -1 : 1) * rng.uniformIn(0.5, 1.5))),
+    bias: new Tensor([channels], Float32Array.from({ length: channels }, () => rng.uniformIn(-0.3, 0.3))),
+  };
+}
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
@@ -193,14 +263,14 @@ describe.skipIf(!simdSupported())("fused forward in QuantizedModel (skipped with
     expectBitExact((r.shiftedLogits as Tensor).data, model.headLogits(shifted, q.integer).data, "shiftedLogits");
   });
 
-  it("only plain integer forwards fuse: norm overrides, per-sample affines, batch statistics and simulated mode do not", () => {
+  it("which forwards fuse: per-sample affines, overrides with running statistics and simulated mode do not", () => {
     const model = tinyResNet();
     const q = quantized(model, "w8a8", calib);
     const bn = model.normLayers[2];
     const affine: NormAffine = { weight: new Tensor([bn.channels], new Float32Array(bn.channels).fill(0.9)), bias: new Tensor([bn.channels], new Float32Array(bn.channels).fill(0.1)) };
     const perSample: NormAffine = { weight: new Tensor([5, bn.channels], new Float32Array(5 * bn.channels).fill(1.1)), bias: new Tensor([5, bn.channels], new Float32Array(5 * bn.channels)) };
-    const cases = [{ normOverrides: new Map([[bn.name, affine]]) }, { normPerSample: new Map([[bn.name, perSample]]) }, { bnStats: "batch" as const }];
-    for (const opts of cases) {
+    const unfusedCases = [{ normOverrides: new Map([[bn.name, affine]]) }, { normPerSample: new Map([[bn.name, perSample]]), bnStats: "batch" as const }];
+    for (const opts of unfusedCases) {
       const got = q.forward(test, { ...opts, exec: "integer" }).logits;
       q.fuse = false;
       const want = q.forward(test, { ...opts, exec: "integer" }).logits;
@@ -208,11 +278,39 @@ describe.skipIf(!simdSupported())("fused forward in QuantizedModel (skipped with
       expectBitExact(got.data, want.data, JSON.stringify(Object.keys(opts)));
     }
     q.forward(test, { exec: "simulated" });
+    expect(q.fusedForwards).toBe(0);
     q.forward(test, { exec: "integer", normOverrides: new Map(), bnStats: "running" }); // empty overrides: fused
-    expect(q.fusedForwards).toBe(1);
+    q.forward(test, { exec: "integer", bnStats: "batch" });
+    q.forward(test, { exec: "integer", bnStats: "batch", normOverrides: new Map([[bn.name, affine]]) });
+    expect(q.fusedForwards).toBe(3);
   });
 
-  it("NoAdapt fuses; NormAdapt and ZOA run unfused and give what they give with fusion off", () => {
+  it.each([
+    ["w8a8", 0.03],
+    ["w6a6", 0.08],
+  ] as const)("batch statistics (NormAdapt, ZOA overrides) %s: logits within %f of the unfused integer path, embed moments close", (preset, tol) => {
+    const model = tinyResNet();
+    const q = quantized(model, preset, calib);
+    const x = normalizeBatch(randomImages(16, 31, 40), 0, 16, model.mean, model.std);
+    const overrides = new Map(model.normLayers.slice(1, 4).map((l, i) => [l.name, seededAffine(l.channels, 50 + i)] as const));
+    for (const normOverrides of [undefined, overrides]) {
+      const fused = q.forward(x, { exec: "integer", bnStats: "batch", normOverrides });
+      q.fuse = false;
+      const unfused = q.forward(x, { exec: "integer", bnStats: "batch", normOverrides });
+      q.fuse = true;
+      expect(maxAbsDiff(fused.logits.data, unfused.logits.data)).toBeLessThan(tol);
+      expect(maxAbsDiff(fused.features.final.data, unfused.features.final.data)).toBeLessThan(tol);
+      const want = embedStats(unfused.features.embed);
+      const got = fused.features.embedMoments;
+      if (!got) throw new Error("the fused batch forward gave no embed moments");
+      got.mean.forEach((m, c) => expect(Math.abs(m - want.mean[c])).toBeLessThan(1e-5 * (1 + Math.abs(want.mean[c]))));
+      got.variance.forEach((v, c) => expect(Math.abs(v - want.variance[c])).toBeLessThan(1e-5 * (1 + want.variance[c])));
+    }
+    expect(q.fusedForwards).toBe(2);
+    expect(q.fusedFallbacks).toBe(0);
+  });
+
+  it("NoAdapt, NormAdapt and ZOA fuse; NormAdapt's and ZOA's predictions match fusion off, ZOA's losses within 2e-3", () => {
     const model = tinyResNet();
     const q = quantized(model, "w8a8", calib);
     const x = normalizeBatch(randomImages(16, 31, 40), 0, 16, model.mean, model.std);
@@ -220,16 +318,28 @@ describe.skipIf(!simdSupported())("fused forward in QuantizedModel (skipped with
     new NoAdapt(predictor).forward(x);
     expect(q.fusedForwards).toBe(1);
     const source = sourceStatistics(predictor, randomImages(32, 7), 32);
-    const run = (): Float32Array[] => {
+    const run = (): { out: Float32Array[]; losses: number[] } => {
       const norm = new NormAdapt(predictor);
       const zoa = new Zoa(predictor, source, zoaSpecConfig(model, 8));
-      return [norm.forward(x).data, zoa.forward(x).data, zoa.forward(x).data];
+      const out = [norm.forward(x).data, zoa.forward(x).data];
+      const losses = [zoa.lastLoss, zoa.lastPerturbedLoss];
+      out.push(zoa.forward(x).data);
+      losses.push(zoa.lastLoss, zoa.lastPerturbedLoss);
+      return { out, losses };
     };
+    const before = q.fusedForwards; // NoAdapt, the source statistics (batch-BN mode)
     const fusedOn = run();
-    expect(q.fusedForwards).toBe(1);
+    expect(q.fusedForwards - before).toBe(1 + 4); // NormAdapt, 2 ZOA steps of 2 passes
+    expect(q.checkpoint.hits).toBe(3); // both perturbed passes, and the second step's clean pass (the same batch)
     q.fuse = false;
     const fusedOff = run();
-    fusedOn.forEach((a, i) => expectBitExact(a, fusedOff[i], `adapter output ${i}`));
+    const argmax = (a: Float32Array, n: number): number[] => Array.from({ length: n }, (_, i) => {
+      let k = 0;
+      for (let j = 1; j < 10; j++) if (a[i * 10 + j] > a[i * 10 + k]) k = j;
+      return k;
+    });
+    fusedOn.out.forEach((a, i) => expect(argmax(a, 16)).toEqual(argmax(fusedOff.out[i], 16)));
+    fusedOn.losses.forEach((l, i) => expect(Math.abs(l - fusedOff.losses[i])).toBeLessThan(2e-3));
   });
 });
 

@@ -40,6 +40,12 @@ export interface FusedConv {
   readonly unit: number;
   /** Largest |value| the output stage can produce (before its clamp). */
   readonly bound: number;
+  /** The BN folded in (state-dict prefix) and what the output stage writes: batch-statistics forwards refold from these. */
+  readonly bn: string;
+  readonly output: OutputSpec;
+  /** Per-channel weight scale sW [K] (or [1]) and the conv's own bias in accumulator units (zeros without one). */
+  readonly weightScale: Float32Array | Float64Array;
+  readonly ownBias: Int32Array;
 }
 
 /** A bound or a quantizer the fused pipeline cannot take; the caller reports its message. */
@@ -69,8 +75,14 @@ function accBounds(l: QuantWeightLayer, input: ActCodes): Float64Array {
   return out;
 }
 
+/** A BN as y = a x + b per channel (double), x in real units of the conv output. */
+export interface BnAffine {
+  a: Float64Array;
+  b: Float64Array;
+}
+
 /** BN in eval mode as y = a x + b per channel (double). */
-function bnAffine(model: ResNet, bn: string): { a: Float64Array; b: Float64Array } {
+function bnAffine(model: ResNet, bn: string): BnAffine {
   const p = model.params;
   const mean = p.maybe(`${bn}.running_mean`)?.data;
   const vari = p.maybe(`${bn}.running_var`)?.data;
@@ -91,15 +103,15 @@ function multiplierOf(real: number): { multiplier: number; shift: number; left: 
 
 /** What the output stage of a conv writes. */
 export interface OutputSpec {
-  unit: number;
-  relu: boolean;
-  shortcut: EpilogueShortcut;
+  readonly unit: number;
+  readonly relu: boolean;
+  readonly shortcut: EpilogueShortcut;
   /** Bound of the shortcut term (0 without one). */
-  shortcutBound: number;
-  lo: number;
-  hi: number;
-  values: boolean;
-  codes: { exponent: number; input: ActCodes } | null;
+  readonly shortcutBound: number;
+  readonly lo: number;
+  readonly hi: number;
+  readonly values: boolean;
+  readonly codes: { readonly exponent: number; readonly input: ActCodes } | null;
 }
 
 /**
@@ -109,22 +121,41 @@ export interface OutputSpec {
  */
 export const ACC_SHIFT_MAX = 15;
 
-/** Per-channel output stage of a conv for one accumulator shift F; throws Refused when a channel does not fit. */
+/** What foldChannels reads of a conv: its name (for errors), weight scales sW [K] or [1], real bias [K] or none. */
+interface ConvScales {
+  readonly name: string;
+  readonly sW: ArrayLike<number>;
+  readonly bias: ArrayLike<number> | null;
+}
+
+interface FoldedChannels {
+  convBias: Int32Array;
+  bias: Int32Array;
+  multiplier: Int32Array;
+  shift: Int32Array;
+  post: Int32Array;
+  bound: number;
+}
+
+/**
+ * Per-channel output stage of a conv for one accumulator shift F, or the reason a channel does not fit (returned, not
+ * thrown: batch-statistics forwards try several F per conv per forward, and exceptions are slow).
+ */
 function foldChannels(
-  l: QuantWeightLayer,
+  l: ConvScales,
   sA: number,
   bn: { a: Float64Array; b: Float64Array },
   bounds: Float64Array,
   out: OutputSpec,
   shiftF: number,
-): { convBias: Int32Array; bias: Int32Array; multiplier: Int32Array; shift: Int32Array; post: Int32Array; bound: number } {
+): FoldedChannels | string {
   const K = bounds.length;
-  const sW = l.weight.scale;
+  const sW = l.sW;
   const F = 2 ** shiftF;
   const r = { convBias: new Int32Array(K), bias: new Int32Array(K), multiplier: new Int32Array(K), shift: new Int32Array(K), post: new Int32Array(K), bound: 0 };
   for (let c = 0; c < K; c++) {
     const s = sA * sW[sW.length === 1 ? 0 : c];
-    const convBias = l.bias ? roundHalfAwayFromZero(l.bias.data[c] / s) : 0; // the integer mode's bias codes
+    const convBias = l.bias ? roundHalfAwayFromZero(l.bias[c] / s) : 0; // the integer mode's bias codes
     const accUnit = s * bn.a[c]; // real value of one accumulator step after BN
     const m = multiplierOf(accUnit / F / out.unit);
     // x = acc * 2^F + biasF, then MBQM(x, m): |x| * 2^left must fit int32, the result (plus post) TERM_LIMIT
@@ -138,7 +169,7 @@ function foldChannels(
       // the BN offset after the multiplier (a ~ 0): one more rounding, at the output's resolution
       biasF = convBias * F;
       r.post[c] = roundHalfAwayFromZero(bn.b[c] / out.unit);
-      if (!fits((bounds[c] + 1) * F + Math.abs(biasF), r.post[c])) throw new PlanRefused(`${l.name}: channel ${c} does not fit int32 in units of ${out.unit}`);
+      if (!fits((bounds[c] + 1) * F + Math.abs(biasF), r.post[c])) return `${l.name}: channel ${c} does not fit int32 in units of ${out.unit}`;
     }
     // the conv accumulates the integer part, the output stage adds the fraction: (acc + hi) * 2^F + lo = acc * 2^F + biasF
     r.convBias[c] = Math.floor(biasF / F);
@@ -159,19 +190,42 @@ export function foldConv(model: ResNet, l: QuantWeightLayer, bn: string, stride:
   const input = actCodes(l);
   if (!(l.weight.data instanceof Int8Array) && !(l.weight.data instanceof Uint8Array)) throw new PlanRefused(`${l.name}: weight codes are not bytes`);
   const [K, C, KH, KW] = l.weight.shape;
-  const affine = bnAffine(model, bn);
-  const bounds = accBounds(l, input);
+  const f = foldWithShift({ name: l.name, sW: l.weight.scale, bias: l.bias?.data ?? null }, input.scale, bnAffine(model, bn), accBounds(l, input), out);
+  if (KH !== KW || KH % 2 !== 1) throw new PlanRefused(`${l.name}: ${KH}x${KW} kernel`);
+  const pad = (KH - 1) / 2;
+  const sW = l.weight.scale;
+  const ownBias = Int32Array.from({ length: K }, (_, c) => (l.bias ? roundHalfAwayFromZero(l.bias.data[c] / (input.scale * sW[sW.length === 1 ? 0 : c])) : 0));
+  return {
+    name: l.name,
+    weight: l.weight.data,
+    weightShape: [K, C, KH, KW],
+    wZeroPoint: l.weight.zeroPoint,
+    bias: f.convBias,
+    stride: [stride, stride],
+    padding: [pad, pad],
+    input,
+    epilogue: f.epilogue,
+    unit: out.unit,
+    bound: f.bound,
+    bn,
+    output: out,
+    weightScale: sW,
+    ownBias,
+  };
+}
+
+/** foldChannels at the largest accumulator shift that fits (ACC_SHIFT_MAX down to 0), and its output stage. */
+function foldWithShift(
+  l: ConvScales,
+  sA: number,
+  affine: BnAffine,
+  bounds: Float64Array,
+  out: OutputSpec,
+): { convBias: Int32Array; epilogue: EpilogueSpec; bound: number } {
   let shiftF = ACC_SHIFT_MAX;
-  let f: ReturnType<typeof foldChannels>;
-  for (;;) {
-    try {
-      f = foldChannels(l, input.scale, affine, bounds, out, shiftF);
-      break;
-    } catch (e) {
-      if (!(e instanceof PlanRefused) || shiftF === 0) throw e;
-      shiftF--;
-    }
-  }
+  let f = foldChannels(l, sA, affine, bounds, out, shiftF);
+  while (typeof f === "string" && shiftF > 0) f = foldChannels(l, sA, affine, bounds, out, --shiftF);
+  if (typeof f === "string") throw new PlanRefused(f);
   const codes = out.codes;
   const epilogue: EpilogueSpec = {
     channels: { bias: f.bias, multiplier: f.multiplier, shift: f.shift, post: f.post },
@@ -182,21 +236,36 @@ export function foldConv(model: ResNet, l: QuantWeightLayer, bn: string, stride:
     values: out.values,
     codes: codes ? { exponent: codes.exponent, zeroPoint: codes.input.zeroPoint, qmin: 0, qmax: codes.input.qmax } : null,
   };
-  if (KH !== KW || KH % 2 !== 1) throw new PlanRefused(`${l.name}: ${KH}x${KW} kernel`);
-  const pad = (KH - 1) / 2;
-  return {
-    name: l.name,
-    weight: l.weight.data,
-    weightShape: [K, C, KH, KW],
-    wZeroPoint: l.weight.zeroPoint,
-    bias: f.convBias,
-    stride: [stride, stride],
-    padding: [pad, pad],
-    input,
-    epilogue,
-    unit: out.unit,
-    bound: f.bound,
-  };
+  return { convBias: f.convBias, epilogue, bound: f.bound };
+}
+
+/**
+ * The output stage of `fc` for BN with batch statistics (NormAdapt, ZOA on ResNets): the conv ran with its own bias
+ * only (fc.ownBias), its accumulators have per-channel mean `accMean` and (biased) variance `accVar` over the batch
+ * and |acc| <= accMax; the BN is y = gamma (x - mean) / sqrt(var + eps) + beta on x = sA sW acc. The whole BN offset
+ * then goes into the output stage's bias (2^-F accumulator steps), the bounds are the batch's own (not the weights'
+ * worst case), and the output units are the plan's (fc.output), so the tensors downstream keep their meaning.
+ * Throws PlanRefused where a channel does not fit int32 (the caller runs the unfused path).
+ */
+export function foldBatchEpilogue(
+  fc: FusedConv,
+  stats: { mean: Float64Array; variance: Float64Array; absMax: Float64Array },
+  gamma: ArrayLike<number> | null,
+  beta: ArrayLike<number> | null,
+): EpilogueSpec {
+  const K = fc.weightShape[0];
+  const sW = fc.weightScale;
+  const a = new Float64Array(K);
+  const b = new Float64Array(K);
+  for (let c = 0; c < K; c++) {
+    const s = fc.input.scale * sW[sW.length === 1 ? 0 : c]; // real value of one accumulator step
+    a[c] = (gamma ? gamma[c] : 1) / Math.sqrt(s * s * stats.variance[c] + BN_EPS);
+    b[c] = (beta ? beta[c] : 0) - s * stats.mean[c] * a[c];
+  }
+  const f = foldWithShift({ name: fc.name, sW, bias: null }, fc.input.scale, { a, b }, stats.absMax, fc.output);
+  const F = 2 ** f.epilogue.accShift;
+  const bias = Int32Array.from(f.epilogue.channels.bias, (lo, c) => f.convBias[c] * F + lo); // fits: foldChannels bounded it
+  return { ...f.epilogue, channels: { ...f.epilogue.channels, bias } };
 }
 
 /** The rescale of a residual of unit uIn into units uOut (identity / option A shortcuts). */

@@ -108,3 +108,62 @@ export function quantizeInto(x: Float32Array, from: number, to: number, p: { sca
     out[o] = q < qmin ? qmin : q > qmax ? qmax : q;
   }
 }
+
+/** Per-channel sums of int32 accumulators over a batch, for BN with batch statistics (accumulateStats). */
+export interface AccSums {
+  /** sum of acc, sum of acc^2 (float64; exact while below 2^53), largest |acc|; [K] each. */
+  readonly sum: Float64Array;
+  readonly sumSq: Float64Array;
+  readonly absMax: Float64Array;
+  /** Accumulators seen per channel. */
+  count: number;
+}
+
+export function accSums(k: number): AccSums {
+  return { sum: new Float64Array(k), sumSq: new Float64Array(k), absMax: new Float64Array(k), count: 0 };
+}
+
+/**
+ * Adds accumulators [n, K, P] at srcOff to `s`: each plane's sum, sum of squares and largest |acc| in float64 (the
+ * reference of the SIMD kernel acc_stats_kernel.ts), then addPlaneStats, the one order both executors use.
+ */
+export function accumulateStats(src: Int32Array, srcOff: number, n: number, k: number, p: number, s: AccSums): void {
+  const planes = new Float64Array(3 * n * k);
+  for (let q = 0; q < n * k; q++) {
+    const o = srcOff + q * p;
+    let sum = 0;
+    let sq = 0;
+    let m = 0;
+    for (let i = o; i < o + p; i++) {
+      const v = src[i];
+      sum += v;
+      sq += v * v;
+      const a = v < 0 ? -v : v;
+      if (a > m) m = a;
+    }
+    planes[3 * q] = sum;
+    planes[3 * q + 1] = sq;
+    planes[3 * q + 2] = m;
+  }
+  addPlaneStats(planes, n, k, p, s);
+}
+
+/** Adds per-plane statistics [n, K, 3] (sum, sum of squares, max |acc|) of n images to the channel sums `s`. */
+export function addPlaneStats(planes: Float64Array, n: number, k: number, p: number, s: AccSums): void {
+  for (let b = 0; b < n; b++) {
+    for (let c = 0; c < k; c++) {
+      const q = 3 * (b * k + c);
+      s.sum[c] += planes[q];
+      s.sumSq[c] += planes[q + 1];
+      if (planes[q + 2] > s.absMax[c]) s.absMax[c] = planes[q + 2];
+    }
+  }
+  s.count += n * p;
+}
+
+/** Mean and biased variance (BatchNorm's normalisation) of the accumulated channels, in accumulator steps. */
+export function accMoments(s: AccSums): { mean: Float64Array; variance: Float64Array; absMax: Float64Array } {
+  const mean = s.sum.map((v) => v / s.count);
+  const variance = s.sumSq.map((v, c) => Math.max(0, v / s.count - mean[c] * mean[c]));
+  return { mean, variance, absMax: s.absMax };
+}

@@ -25,7 +25,7 @@ import type { QuantWeightLayer } from "../ptq.js";
 import type { QParams } from "../qtensor.js";
 import { type ActCodes, type FusedConv, PlanRefused, RESIDUAL_MAX, TERM_LIMIT, actCodes, foldConv, recodeSpec, rescale } from "./resnet_fold.js";
 
-export { RESIDUAL_MAX, TERM_LIMIT, type ActCodes, type FusedConv } from "./resnet_fold.js";
+export { PlanRefused, RESIDUAL_MAX, TERM_LIMIT, type ActCodes, type FusedConv } from "./resnet_fold.js";
 
 /** The residual clamp is at least this many times the next quantizer's range (qmax + 1 codes). */
 export const RESIDUAL_HEADROOM = 16;

@@ -5,7 +5,9 @@ import { type QConv2dParams, qconv2dNaive } from "../kernels/cpu/qconv2d.js";
 import { qepilogueNaive } from "../kernels/cpu/qepilogue.js";
 import type { QCodes } from "../qtensor.js";
 import type { FusedConv, FusedResNetPlan } from "./resnet_plan.js";
-import { gatherOptionA, maxPoolPlanes, poolValues, windowSize } from "./resnet_ops.js";
+import { foldBatchEpilogue } from "./resnet_fold.js";
+import { accMoments, accSums, accumulateStats, gatherOptionA, maxPoolPlanes, poolValues, windowSize } from "./resnet_ops.js";
+import type { BnAffineSource } from "./resnet_run.js";
 
 /** Called with each tensor the pipeline produces: images row0 .. row0 + n (values and/or codes, NCHW). */
 export type FusedTrace = (name: string, values: Int32Array | null, codes: Uint8Array | null, row0: number, n: number) => void;
@@ -41,21 +43,46 @@ interface Tensor4 {
   codes: Uint8Array | null;
 }
 
-function conv(fc: FusedConv, x: Uint8Array, dims: Dims4, sc: Int32Array | null, kernel: ConvKernel, trace: FusedTrace | undefined): Tensor4 {
+/** What runFusedReference passes down: the conv kernel, the trace hook, BN with batch statistics (affines) or not. */
+interface RunContext {
+  kernel: ConvKernel;
+  trace: FusedTrace | undefined;
+  batch: BnAffineSource | undefined;
+}
+
+function conv(fc: FusedConv, x: Uint8Array, dims: Dims4, sc: Int32Array | null, ctx: RunContext): Tensor4 {
   const out = convDims(fc, dims);
-  const acc = kernel(x, fc.weight, fc.bias, convParams(fc, dims));
-  const r = qepilogueNaive(acc, { channels: out[1], inner: out[2] * out[3] }, fc.epilogue, sc);
+  const [n, k, oh, ow] = out;
+  const acc = ctx.kernel(x, fc.weight, ctx.batch ? fc.ownBias : fc.bias, convParams(fc, dims));
+  let spec = fc.epilogue;
+  if (ctx.batch) {
+    const sums = accSums(k);
+    accumulateStats(acc, 0, n, k, oh * ow, sums);
+    const affine = ctx.batch(fc.bn);
+    spec = foldBatchEpilogue(fc, accMoments(sums), affine.weight, affine.bias);
+  }
+  const trace = ctx.trace;
+  const r = qepilogueNaive(acc, { channels: k, inner: oh * ow }, spec, sc);
   trace?.(fc.name, r.values, r.codes, 0, dims[0]);
   return { dims: out, values: r.values, codes: r.codes };
 }
 
 /**
  * Runs `plan` on input codes [N, 3, H, W] (the stem quantizer's); returns each stage's pooled output [N, C_s].
+ * `batch`: BN with the batch's statistics and these affines (as FusedRunOptions.batchStats).
  * @example runFusedReference(plan, quantize(x, plan.input).data as Uint8Array, [N, 3, 32, 32])
  */
-export function runFusedReference(plan: FusedResNetPlan, input: Uint8Array, dims: Dims4, trace?: FusedTrace, kernel: ConvKernel = qconv2dNaive): Float32Array[] {
+export function runFusedReference(
+  plan: FusedResNetPlan,
+  input: Uint8Array,
+  dims: Dims4,
+  trace?: FusedTrace,
+  kernel: ConvKernel = qconv2dNaive,
+  batch?: BnAffineSource,
+): Float32Array[] {
   const n = dims[0];
-  let cur = conv(plan.stem, input, dims, null, kernel, trace);
+  const ctx: RunContext = { kernel, trace, batch };
+  let cur = conv(plan.stem, input, dims, null, ctx);
   if (plan.maxPool) {
     const [, c, h, w] = cur.dims;
     const pool = { h, w, kernel: 3, stride: 2, padding: 1 };
@@ -74,7 +101,7 @@ export function runFusedReference(plan: FusedResNetPlan, input: Uint8Array, dims
       let x = cur.codes as Uint8Array;
       let xd = cur.dims;
       for (const fc of b.convs.slice(0, -1)) {
-        const t = conv(fc, x, xd, null, kernel, trace);
+        const t = conv(fc, x, xd, null, ctx);
         x = t.codes as Uint8Array;
         xd = t.dims;
       }
@@ -94,9 +121,9 @@ export function runFusedReference(plan: FusedResNetPlan, input: Uint8Array, dims
           codes = qepilogueNaive(cur.values as Int32Array, { channels: c, inner: h * w }, b.shortcutCodes, null).codes as Uint8Array;
           trace?.(`${b.spec.name}.shortcut_codes`, null, codes, 0, n);
         }
-        sc = conv(sk.conv, codes, cur.dims, null, kernel, trace).values as Int32Array;
+        sc = conv(sk.conv, codes, cur.dims, null, ctx).values as Int32Array;
       }
-      cur = conv(end, x, xd, sc, kernel, trace);
+      cur = conv(end, x, xd, sc, ctx);
     }
     const [, c, h, w] = cur.dims;
     const out = new Float32Array(n * c);

@@ -9,24 +9,45 @@
 // Bit-exact with runFusedReference (the same plan on the reference kernels), tensor by tensor.
 import { EPILOGUE_DESC_INTS, EPILOGUE_SLACK, EPILOGUE_TABLE_BYTES } from "../kernels/simd/qepilogue_kernel.js";
 import { type EpilogueAddresses, epilogueTableBytes, runEpilogueAt, writeEpilogueTable, writeShortcutEntry } from "../kernels/simd/qepilogue.js";
+import { ACC_STATS_BYTES } from "../kernels/simd/acc_stats_kernel.js";
 import { qconv2dSimdStream } from "../kernels/simd/qconv2d.js";
 import { qconv3x3WinogradStream } from "../kernels/simd/qwinograd.js";
 import { Arena, type QSimdRuntime, ensureBytes, getQRuntime } from "../kernels/simd/runtime.js";
 import type { EpilogueSpec } from "../kernels/cpu/qepilogue.js";
 import type { FusedConv, FusedResNetPlan } from "./resnet_plan.js";
 import { rangeOf } from "../qtensor.js";
-import { gatherOptionA, maxPoolPlanes, poolValues, quantizeInto, windowSize } from "./resnet_ops.js";
+import type { FusedCheckpoint } from "./resnet_checkpoint.js";
+import { PlanRefused, foldBatchEpilogue } from "./resnet_fold.js";
+import { type AccSums, accMoments, accSums, addPlaneStats, gatherOptionA, maxPoolPlanes, quantizeInto, windowSize } from "./resnet_ops.js";
 import { type Dims4, type FusedTrace, convDims, convParams } from "./resnet_reference.js";
+
+/** The affine of BN `bn` (state-dict prefix) for batch-statistics forwards: an override (ZOA) or the stored one. */
+export type BnAffineSource = (bn: string) => { weight: ArrayLike<number> | null; bias: ArrayLike<number> | null };
 
 export interface FusedRunOptions {
   /** Images per pass through the whole network (default: 16, fewer where a pass would need over PASS_BYTES). */
   imagesPerPass?: number;
   trace?: FusedTrace;
+  /**
+   * BN with the statistics of the batch (NormAdapt, ZOA on ResNets) and these affines: every conv runs over the whole
+   * batch, its accumulators are kept and summed per channel (accumulateStats), and its output stage is refolded
+   * from the batch's mean and variance (foldBatchEpilogue) before it runs. One pass of all N images.
+   */
+  batchStats?: BnAffineSource;
+  /** Batch-statistics forwards: receives the stem conv's accumulator sums (the embed moments of the shift detector). */
+  onStemSums?: (sums: AccSums) => void;
+  /**
+   * Batch-statistics forwards: keep (or resume from) the residual at the input of flat block `block` in `cache`
+   * (resnet_checkpoint.ts); the caller picks the first block whose BN affines may change between its forwards.
+   */
+  checkpoint?: { cache: FusedCheckpoint; block: number };
 }
 
 export const DEFAULT_IMAGES_PER_PASS = 16;
 /** Bytes of activations one pass may hold by default (ImageNet-size inputs get fewer images per pass). */
 export const PASS_BYTES = 2 ** 26;
+/** Bytes of activations a batch-statistics forward (one pass of the whole batch) may hold; beyond, PlanRefused. */
+export const BATCH_BYTES = 2 ** 30;
 
 /** Largest per-image element counts of the residual tensors (stem, pool, block outputs) and of the inner ones. */
 function perImageSizes(plan: FusedResNetPlan, c: number, h: number, w: number): { residual: number; inner: number } {
@@ -57,12 +78,16 @@ interface Slots {
   inner: [number, number];
   sc: number;
   scCodes: number;
+  /** The whole batch's accumulators of one conv (batch-statistics forwards; else -1). */
+  acc: number;
+  /** Per-plane statistics (acc_stats_kernel.ts) of up to `pass` images of the widest conv. */
+  stats: number;
   desc: number;
   tables: Map<FusedConv | EpilogueSpec, { table: number; scTable: number }>;
   end: number;
 }
 
-function allocate(plan: FusedResNetPlan, dims: Dims4, pass: number): Slots {
+function allocate(plan: FusedResNetPlan, dims: Dims4, pass: number, keepAcc: boolean): Slots {
   const [, c, h, w] = dims;
   const per = perImageSizes(plan, c, h, w);
   const arena = new Arena();
@@ -87,6 +112,8 @@ function allocate(plan: FusedResNetPlan, dims: Dims4, pass: number): Slots {
     inner: [arena.take(m), arena.take(m)],
     sc: arena.take(4 * r + EPILOGUE_SLACK),
     scCodes: arena.take(r),
+    acc: keepAcc ? arena.take(4 * Math.max(r, m) + EPILOGUE_SLACK) : -1,
+    stats: arena.take(ACC_STATS_BYTES * pass * Math.max(...convs.map((fc) => fc.weightShape[0]))),
     end: arena.end,
   };
 }
@@ -116,14 +143,17 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array | Float3
   const per = perImageSizes(plan, c, h, w);
   const perImageBytes = 15 * per.residual + 2 * per.inner + c * h * w; // int32 values x2 and shortcut, codes x3
   const byDefault = Math.min(DEFAULT_IMAGES_PER_PASS, Math.floor(PASS_BYTES / perImageBytes));
-  const pass = Math.max(1, Math.min(n, opts.imagesPerPass ?? byDefault));
+  const batch = opts.batchStats;
+  if (batch && n * perImageBytes > BATCH_BYTES) throw new PlanRefused(`batch statistics: ${n} images need ${n * perImageBytes} bytes of activations (limit ${BATCH_BYTES})`);
+  const pass = batch ? n : Math.max(1, Math.min(n, opts.imagesPerPass ?? byDefault));
   const rt = getQRuntime();
-  const slots = allocate(plan, dims, pass);
+  const slots = allocate(plan, dims, pass, batch !== undefined);
   ensureBytes(rt, slots.end);
   writeTables(rt, slots);
   const trace = opts.trace;
   const pooled = plan.stageUnits.map(() => new Float32Array(0));
   const { qmin, qmax } = rangeOf(plan.input);
+  let stemSums: AccSums | null = null;
   const inputCodes = { scale: plan.input.scale[0], zeroPoint: plan.input.zeroPoint[0], qmin, qmax };
 
   /** conv `fc` reading codes at xAt, its output stage writing into `out` (and reading the residual at scAt). */
@@ -132,35 +162,67 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array | Float3
     const [, k, oh, ow] = od;
     const p = oh * ow;
     const at = slots.tables.get(fc) as { table: number; scTable: number };
-    const sink = (n0: number, bn: number, accAt: number): void => {
-      const off = n0 * k * p;
-      const a: EpilogueAddresses = {
-        acc: accAt,
-        table: at.table,
-        sc: scAt < 0 ? -1 : scAt + 4 * off,
-        scTable: at.scTable,
-        values: out.values < 0 ? -1 : out.values + 4 * off,
-        codes: out.codes < 0 ? -1 : out.codes + off,
-        desc: slots.desc,
-      };
-      runEpilogueAt(rt, a, bn * k, p, k, fc.epilogue);
-    };
+    const addresses = (accAt: number, off: number): EpilogueAddresses => ({
+      acc: accAt,
+      table: at.table,
+      sc: scAt < 0 ? -1 : scAt + 4 * off,
+      scTable: at.scTable,
+      values: out.values < 0 ? -1 : out.values + 4 * off,
+      codes: out.codes < 0 ? -1 : out.codes + off,
+      desc: slots.desc,
+    });
     const source = { at: xAt, signed: false };
     const params = convParams(fc, xd);
-    const ok = qconv3x3WinogradStream(source, fc.weight, fc.bias, params, new Arena(slots.end), sink) || qconv2dSimdStream(source, fc.weight, fc.bias, params, new Arena(slots.end), sink);
-    if (!ok) throw new Error(`runFusedResNet: ${fc.name} does not fit the SIMD conv (the planner should have refused it)`);
+    const run = (bias: Int32Array, sink: (n0: number, bn: number, accAt: number) => void): void => {
+      const scratch = new Arena(slots.end);
+      const ok = qconv3x3WinogradStream(source, fc.weight, bias, params, scratch, sink) || qconv2dSimdStream(source, fc.weight, bias, params, scratch, sink);
+      if (!ok) throw new Error(`runFusedResNet: ${fc.name} does not fit the SIMD conv (the planner should have refused it)`);
+    };
+    if (!batch) {
+      // the output stage runs on each chunk of accumulators while it is in cache
+      run(fc.bias, (n0, bn, accAt) => runEpilogueAt(rt, addresses(accAt, n0 * k * p), bn * k, p, k, fc.epilogue));
+    } else {
+      // keep the whole batch's accumulators and their sums, then refold the BN from the batch's moments
+      const sums = accSums(k);
+      run(fc.ownBias, (n0, bn, accAt) => {
+        rt.k.accStats(accAt, bn * k, p, slots.stats);
+        addPlaneStats(new Float64Array(rt.memory.buffer, slots.stats, 3 * bn * k), bn, k, p, sums);
+        rt.i32.copyWithin((slots.acc >> 2) + n0 * k * p, accAt >> 2, (accAt >> 2) + bn * k * p);
+      });
+      if (fc === plan.stem) {
+        stemSums = sums;
+        opts.onStemSums?.(sums);
+      }
+      const affine = batch(fc.bn);
+      const spec = foldBatchEpilogue(fc, accMoments(sums), affine.weight, affine.bias);
+      writeEpilogueTable(rt, at.table, spec.channels);
+      runEpilogueAt(rt, addresses(slots.acc, 0), xd[0] * k, p, k, spec);
+    }
     const res = { dims: od, values: fc.epilogue.values ? out.values : -1, codes: fc.epilogue.codes ? out.codes : -1 };
     if (trace) traceResident(rt, trace, fc.name, res, row0);
     return res;
   };
 
+  // batch statistics: one pass (i0 = 0, b = n); a checkpoint may stand in for the stem and the blocks before it
+  const ck = batch && opts.checkpoint && opts.checkpoint.block > 0 ? opts.checkpoint : null;
+  const prefix = ck ? prefixAffines(plan, ck.block, batch as BnAffineSource) : null;
+  const resume = ck !== null && ck.cache.matches(ck.block, input, dims, prefix as Float64Array);
+  if (ck && !resume) ck.cache.clear();
   for (let i0 = 0; i0 < n; i0 += pass) {
     const b = Math.min(pass, n - i0);
-    if (input instanceof Uint8Array) rt.u8.set(input.subarray(i0 * c * h * w, (i0 + b) * c * h * w), slots.input);
-    else quantizeInto(input, i0 * c * h * w, (i0 + b) * c * h * w, inputCodes, rt.u8, slots.input);
     let side = 0; // which of the two value / code slots holds the current residual tensor
-    let cur = conv(plan.stem, slots.input, [b, c, h, w], { values: slots.values[0], codes: slots.codes[0] }, -1, i0);
-    if (plan.maxPool) {
+    let cur: Resident = { dims: [b, c, h, w], values: -1, codes: -1 };
+    if (resume) {
+      const cache = (ck as { cache: FusedCheckpoint }).cache;
+      cache.hits++;
+      if (cache.stemSums) opts.onStemSums?.(cache.stemSums);
+      cache.pooled.forEach((p, s) => (pooled[s] = p));
+    } else {
+      if (input instanceof Uint8Array) rt.u8.set(input.subarray(i0 * c * h * w, (i0 + b) * c * h * w), slots.input);
+      else quantizeInto(input, i0 * c * h * w, (i0 + b) * c * h * w, inputCodes, rt.u8, slots.input);
+      cur = conv(plan.stem, slots.input, [b, c, h, w], { values: slots.values[0], codes: slots.codes[0] }, -1, i0);
+    }
+    if (plan.maxPool && !resume) {
       const [, ch, hh, ww] = cur.dims;
       const pd: Dims4 = [b, ch, windowSize(hh, 3, 2, 1), windowSize(ww, 3, 2, 1)];
       const pool = { h: hh, w: ww, kernel: 3, stride: 2, padding: 1 };
@@ -170,8 +232,15 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array | Float3
       cur = { dims: pd, values: slots.values[1], codes: slots.codes[1] };
       if (trace) traceResident(rt, trace, "maxpool", cur, i0);
     }
+    let flat = 0;
     plan.stages.forEach((stage, s) => {
       for (const blk of stage) {
+        const j = flat++;
+        if (ck && j < ck.block && resume) continue;
+        if (ck && j === ck.block) {
+          if (resume) cur = restoreCheckpoint(rt, ck.cache, slots.values[side], slots.codes[side]);
+          else saveCheckpoint(rt, ck.cache, ck.block, input, dims, prefix as Float64Array, cur, pooled.slice(0, s), stemSums);
+        }
         let x = cur.codes;
         let xd = cur.dims;
         blk.convs.slice(0, -1).forEach((fc, j) => {
@@ -204,12 +273,64 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array | Float3
         side = 1 - side;
         cur = conv(end, x, xd, { values: slots.values[side], codes: slots.codes[side] }, scAt, i0);
       }
+      if (resume && ck && flat <= ck.block) return; // the stage ended before the checkpoint: pooled from it
       const [, ch, hh, ww] = cur.dims;
       if (pooled[s].length === 0) pooled[s] = new Float32Array(n * ch);
-      poolValues(rt.i32, cur.values >> 2, b, ch, hh * ww, plan.stageUnits[s], pooled[s], i0);
+      poolValuesSimd(rt, cur.values, b, ch, hh * ww, plan.stageUnits[s], pooled[s], i0, slots.stats);
     });
   }
   return pooled;
+}
+
+/** Weight and bias of the BN of every conv before flat block `block` (stem, main paths, conv shortcuts), in order. */
+function prefixAffines(plan: FusedResNetPlan, block: number, affine: BnAffineSource): Float64Array {
+  const convs = [plan.stem];
+  for (const b of plan.stages.flat().slice(0, block)) convs.push(...b.convs, ...(b.shortcut.kind === "conv" ? [b.shortcut.conv] : []));
+  const out: number[] = [];
+  for (const fc of convs) {
+    const a = affine(fc.bn);
+    const k = fc.weightShape[0];
+    for (let c = 0; c < k; c++) out.push(a.weight ? a.weight[c] : 1);
+    for (let c = 0; c < k; c++) out.push(a.bias ? a.bias[c] : 0);
+  }
+  return Float64Array.from(out);
+}
+
+function saveCheckpoint(
+  rt: QSimdRuntime,
+  cache: FusedCheckpoint,
+  block: number,
+  input: Float32Array | Uint8Array,
+  dims: Dims4,
+  affines: Float64Array,
+  cur: Resident,
+  pooled: Float32Array<ArrayBuffer>[],
+  stemSums: AccSums | null,
+): void {
+  const [n, c, h, w] = cur.dims;
+  const size = n * c * h * w;
+  cache.block = block;
+  cache.dims = [...dims];
+  cache.input = input.slice();
+  cache.affines = affines;
+  cache.at = cur.dims;
+  cache.values = rt.i32.slice(cur.values >> 2, (cur.values >> 2) + size);
+  cache.codes = rt.u8.slice(cur.codes, cur.codes + size);
+  cache.pooled = pooled;
+  cache.stemSums = stemSums;
+}
+
+function restoreCheckpoint(rt: QSimdRuntime, cache: FusedCheckpoint, valuesAt: number, codesAt: number): Resident {
+  rt.i32.set(cache.values, valuesAt >> 2);
+  rt.u8.set(cache.codes, codesAt);
+  return { dims: cache.at, values: valuesAt, codes: codesAt };
+}
+
+/** poolValues (resnet_ops.ts) with the plane sums from the SIMD statistics kernel: the same exact sums, bit-identical. */
+function poolValuesSimd(rt: QSimdRuntime, at: number, n: number, c: number, p: number, unit: number, out: Float32Array, row0: number, statsAt: number): void {
+  rt.k.accStats(at, n * c, p, statsAt);
+  const planes = new Float64Array(rt.memory.buffer, statsAt, 3 * n * c);
+  for (let q = 0; q < n * c; q++) out[row0 * c + q] = (planes[3 * q] * unit) / p;
 }
 
 /** Copies a resident tensor out for the trace hook. */

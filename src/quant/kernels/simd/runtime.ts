@@ -3,6 +3,7 @@
 // views). Single-threaded and reused across calls; memory only grows. Byte addresses throughout.
 import { simdSupported } from "../../../wasm/features.js";
 import { ModuleBuilder } from "../../../wasm/module.js";
+import { type AccStatsFn, addAccStatsFunctions } from "./acc_stats_kernel.js";
 import { type QConvExports, addQConvFunctions } from "./qconv2d_kernel.js";
 import { addQEpilogueFunctions } from "./qepilogue_kernel.js";
 import { type QWinogradExports, addQWinogradFunctions } from "./qwinograd_kernel.js";
@@ -14,7 +15,7 @@ export interface QSimdRuntime {
   u8: Uint8Array;
   i32: Int32Array;
   i16: Int16Array;
-  k: QGemmExports & QConvExports & QWinogradExports;
+  k: QGemmExports & QConvExports & QWinogradExports & { accStats: AccStatsFn };
   /** The fused output stages (qepilogue_kernel.ts), by export name; each takes a descriptor address. */
   epilogue: ReadonlyMap<string, (desc: number) => void>;
 }
@@ -30,6 +31,7 @@ export function emitQSimdModule(): Uint8Array<ArrayBuffer> {
   addQConvFunctions(m);
   addQEpilogueFunctions(m);
   addQWinogradFunctions(m);
+  addAccStatsFunctions(m);
   return m.build();
 }
 
@@ -59,6 +61,7 @@ export function getQRuntime(): QSimdRuntime {
       fillRows: fn("fillRows"),
       wgInput: fn("wgInput"),
       wgOutput: fn("wgOutput"),
+      accStats: fn("accStats"),
     },
     epilogue: new Map(Object.keys(e).filter((n) => n.startsWith("qepi_")).map((n) => [n, fn<(desc: number) => void>(n)])),
   };
