@@ -13,6 +13,24 @@ export interface NormAffine {
   bias: Tensor;
 }
 
+/** Per-channel mean and biased variance of a BN layer's input over a batch, [C] each. */
+export interface BnMoments {
+  mean: Float64Array;
+  variance: Float64Array;
+}
+
+/** Statistics blended into a BN layer's batch statistics with this weight in [0, 1]. */
+export interface BnPrior extends BnMoments {
+  weight: number;
+}
+
+/** The statistics a batch-statistics BN normalises with: the batch's, or blended with a prior. */
+export function blendMoments(batch: BnMoments, prior: BnPrior | undefined): BnMoments {
+  if (!prior || prior.weight === 0) return batch;
+  const w = prior.weight;
+  return { mean: batch.mean.map((v, c) => (1 - w) * v + w * prior.mean[c]), variance: batch.variance.map((v, c) => (1 - w) * v + w * prior.variance[c]) };
+}
+
 export interface NormLayerInfo {
   /** State-dict prefix, e.g. "blocks.1.norm1" or "layer2.0.bn1". */
   name: string;
@@ -32,6 +50,13 @@ export interface ForwardOptions {
   normPerSample?: ReadonlyMap<string, NormAffine>;
   /** BatchNorm statistics: the stored running ones (default) or the current batch's (NormAdapt / ZOA-ResNet). */
   bnStats?: "running" | "batch";
+  /**
+   * With batch statistics: per named BN layer, normalise with (1 - weight) * batch + weight * prior, for the mean and
+   * the variance alike (real units), instead of the batch's alone (ZOA's statistics-averaging variants).
+   */
+  bnPrior?: ReadonlyMap<string, BnPrior>;
+  /** With batch statistics: receives every BN layer's batch mean and biased variance (real units), in forward order. */
+  onBnStats?: (name: string, m: BnMoments) => void;
   /** ViT only: prompt tokens [P, D] inserted after the class token (FOA). */
   promptTokens?: Tensor;
   /** Activation shifting (FOA/ZOA): also compute head(final + featureShift) as `shiftedLogits`, [D]. */

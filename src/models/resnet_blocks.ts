@@ -3,11 +3,11 @@
 // Bottleneck:  y = relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x)), 1x1-3x3-1x1,
 //              stride on conv2 (torchvision v1.5), expansion 4.
 import { add, relu } from "../tensor/ops/elementwise.js";
-import { batchNorm } from "../tensor/ops/norm.js";
+import { batchNorm, batchStats } from "../tensor/ops/norm.js";
 import { pad, slice } from "../tensor/ops/movement.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { Tensor } from "../tensor/tensor.js";
 import type { LayerOps } from "./layers.js";
-import { type ForwardOptions, type NormLayerInfo, normAffine } from "./model.js";
+import { type BnMoments, type ForwardOptions, type NormLayerInfo, blendMoments, normAffine } from "./model.js";
 import type { ParamMap } from "./params.js";
 import { perSampleAffine } from "./per_sample_affine.js";
 
@@ -41,11 +41,19 @@ export function bnLayer(ctx: RunContext, name: string, x: Tensor): Tensor {
   const perSample = ctx.opts.normPerSample?.get(name);
   const { weight, bias } = perSample ? { weight: null, bias: null } : normAffine(ctx.params, name, ctx.opts);
   const useBatch = ctx.opts.bnStats === "batch";
-  const y = batchNorm(
-    x,
-    { weight, bias, runningMean: ctx.params.maybe(`${name}.running_mean`), runningVar: ctx.params.maybe(`${name}.running_var`), eps: BN_EPS },
-    useBatch,
-  );
+  let stats = { runningMean: ctx.params.maybe(`${name}.running_mean`), runningVar: ctx.params.maybe(`${name}.running_var`) };
+  let batch = useBatch;
+  if (useBatch && (ctx.opts.bnPrior || ctx.opts.onBnStats)) {
+    // the batch's moments, reported and optionally blended, then normalised with as given statistics
+    const b = batchStats(x);
+    const m: BnMoments = { mean: Float64Array.from(b.mean.data), variance: Float64Array.from(b.variance.data) };
+    ctx.opts.onBnStats?.(name, m);
+    const used = blendMoments(m, ctx.opts.bnPrior?.get(name));
+    const C = m.mean.length;
+    stats = { runningMean: new Tensor([C], Float32Array.from(used.mean)), runningVar: new Tensor([C], Float32Array.from(used.variance)) };
+    batch = false;
+  }
+  const y = batchNorm(x, { weight, bias, ...stats, eps: BN_EPS }, batch);
   return perSample ? perSampleAffine(y, perSample.weight, perSample.bias, "first") : y;
 }
 

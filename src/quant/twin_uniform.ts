@@ -131,7 +131,29 @@ export class TwinUniformQuantizer {
    * @example TwinUniformQuantizer.softmax(8, 4).fakeQuantize(attentionProbs)
    */
   fakeQuantize(x: Float32Array): Float32Array {
-    return this.dequantize(this.quantize(x));
+    // dequantize(quantize(x)) in one loop, bit for bit (the reference; test/quant/twin_uniform.test.ts): per value
+    // the range, j = clamp(roundHalfToEven(|v| / delta), 0, levels - 1), then j * delta in double, one float32 store
+    const out = new Float32Array(x.length);
+    const top = this.levels - 1;
+    const d1 = this.delta1;
+    const d2 = this.delta2;
+    const softmax = this.kind === "softmax";
+    const split = softmax ? this.levels * d1 : 0; // values below it go to R1
+    const sign1 = softmax ? 1 : -1;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      if (v !== v) {
+        out[i] = sign1 * 0 * d1; // code 0: +0 (softmax) or -0 (gelu), as dequantize writes it
+        continue;
+      }
+      const r1 = v < split;
+      const t = (r1 && !softmax ? -v : v) / (r1 ? d1 : d2);
+      let j = Math.round(t); // ties toward +infinity; t - j is exact
+      if (j - t === 0.5 && j % 2 !== 0) j -= 1;
+      j = j <= 0 ? 0 : j > top ? top : j; // also -0 (Math.round(-0.3)) to +0, as the code byte does
+      out[i] = r1 ? sign1 * j * d1 : j * d2;
+    }
+    return out;
   }
 
   /**

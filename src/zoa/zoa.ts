@@ -6,7 +6,7 @@
 //   thetaTilde -= lr * (g + wd * thetaTilde);  alpha -= 0.01 * sign(g_alpha) + 0.01 * 0.1 * alpha (N >= 1).
 // L = lambda * D(feature statistics vs source) + mean entropy. ResNets normalise with batch statistics.
 // reference: zoa-method.md sections 3-7; variants beyond the paper are selected by ZoaConfig.variant.
-import type { Classifier, ForwardResult } from "../models/model.js";
+import { type BnMoments, type BnPrior, type Classifier, type ForwardResult, blendMoments } from "../models/model.js";
 import type { Rng } from "../tensor/rng.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { type Adapter, type AdapterState, type AdapterStats, PassCounter, type Predictor } from "./adapter.js";
@@ -19,6 +19,13 @@ import { ShiftDetector } from "./shift_detector.js";
 import { bankFromState, bankToState } from "./zoa_state.js";
 
 export type ZoaVariant = string;
+
+/** BN statistics of one step (statsMomentum > 0): the prior both passes blend in, the clean pass's own statistics. */
+interface StepStats {
+  prior: Map<string, BnPrior> | undefined;
+  batch?: Map<string, BnMoments>;
+  collect?: (name: string, m: BnMoments) => void;
+}
 
 export interface ZoaConfig {
   variant: ZoaVariant;
@@ -56,6 +63,13 @@ export interface ZoaConfig {
   population: number;
   /** Adapted norm layers: the spec's choice (layer_choice.ts) or every norm layer. */
   layers?: LayerChoice;
+  /**
+   * BatchNorm models only: weight m of the statistics history (0 = spec: each batch's statistics alone). Every BN
+   * normalises with (1 - m) * batch + m * history, mean and variance alike; after the step the history becomes
+   * that blend (an EMA over the batches of a domain); a detected shift restarts it. Both passes of a step use the
+   * same history, so the SPSA difference sees only the perturbation.
+   */
+  statsMomentum?: number;
   seed: number;
 }
 
@@ -105,6 +119,8 @@ export class Zoa implements Adapter {
   batchIndex = 0;
   shifts = 0;
   private momentum: Float32Array | null = null;
+  /** The BN statistics history (statsMomentum > 0), real units, by layer; null until the first step or after a shift. */
+  bnHistory: Map<string, BnMoments> | null = null;
   /** Loss of the last clean pass, for reports. */
   lastLoss = NaN;
   /** Loss of the last perturbed pass (L1). */
@@ -129,11 +145,37 @@ export class Zoa implements Adapter {
     this.useBatchStats = model.kind !== "vit";
   }
 
-  private pass(x: Tensor, tildeStep: Float32Array[] | null, alphaStep: number[] | null): ForwardResult {
+  private pass(x: Tensor, tildeStep: Float32Array[] | null, alphaStep: number[] | null, stats?: StepStats): ForwardResult {
     return this.counter.run(x, {
       normOverrides: this.bank.overrides(tildeStep, alphaStep),
       bnStats: this.useBatchStats ? "batch" : "running",
+      bnPrior: stats?.prior,
+      onBnStats: stats?.collect,
     });
+  }
+
+  /** The history blended into this step's BN statistics and a collector of the clean pass's own (statsMomentum > 0). */
+  private stepStats(): StepStats | undefined {
+    const m = this.config.statsMomentum ?? 0;
+    if (!(m > 0) || !this.useBatchStats) return undefined;
+    const h = this.bnHistory;
+    const prior = h ? new Map([...h].map(([name, v]) => [name, { ...v, weight: m }] as const)) : undefined;
+    const batch = new Map<string, BnMoments>();
+    return { prior, batch, collect: (name, v) => batch.set(name, v) };
+  }
+
+  /**
+   * history := (1 - m) * batch + m * history (what this step normalised with); the batch's own at the start and
+   * after a detected shift (the old domain's statistics are dropped).
+   */
+  private updateHistory(stats: StepStats, shifted: boolean): void {
+    const next = new Map<string, BnMoments>();
+    for (const [name, b] of stats.batch ?? []) {
+      const h = shifted ? b : blendMoments(b, stats.prior?.get(name));
+      // kept at float32 precision, so a saved state (F32 tensors) resumes bit for bit
+      next.set(name, { mean: h.mean.map(Math.fround), variance: h.variance.map(Math.fround) });
+    }
+    this.bnHistory = next;
   }
 
   private loss(r: ForwardResult): number {
@@ -148,7 +190,8 @@ export class Zoa implements Adapter {
     const cfg = this.config;
     const b = this.batchIndex++;
     // 1. Clean pass: prediction, loss, shift detection.
-    const clean = this.pass(x, null, null);
+    const stats = this.stepStats();
+    const clean = this.pass(x, null, null, stats);
     const l2 = this.loss(clean);
     this.lastLoss = l2;
     const obs = this.detector.observeFeatures(clean.features, x.shape[0]);
@@ -157,6 +200,7 @@ export class Zoa implements Adapter {
       this.hist = null;
       this.shifts++;
     }
+    this.perturbedStats = stats ? { prior: stats.prior } : undefined;
     const prediction =
       cfg.activationShift && this.hist ? this.counter.head(shiftFeatures(clean.features.final, this.source.finalMean, this.hist)) : clean.logits;
 
@@ -188,7 +232,8 @@ export class Zoa implements Adapter {
       });
     }
 
-    // 4. Activation-shift history from the clean pass's head input.
+    // 4. The BN statistics history (statsMomentum > 0) and the activation-shift history from the clean pass.
+    if (stats) this.updateHistory(stats, obs.shifted);
     if (cfg.activationShift) {
       const m = batchMean(clean.features.final);
       if (!this.hist) this.hist = m;
@@ -223,7 +268,7 @@ export class Zoa implements Adapter {
     const { nAlpha, count } = this.coordinates();
     const u = this.draw(b, count, null);
     const { alphaStep, tildeStep } = this.steps(u, nAlpha);
-    const l1 = this.loss(this.pass(x, tildeStep, alphaStep));
+    const l1 = this.loss(this.pass(x, tildeStep, alphaStep, this.perturbedStats));
     this.lastPerturbedLoss = l1;
     const diff = l1 - l2;
     if (!Number.isFinite(diff)) return null;
@@ -265,6 +310,8 @@ export class Zoa implements Adapter {
   }
 
   private groupsCache: { of: Int32Array[]; count: number } | null = null;
+  /** The current step's BN prior for its perturbed pass (the clean pass's, no collection). */
+  private perturbedStats: StepStats | undefined;
 
   /** For every thetaTilde scalar, the index of its perturbation coordinate (weight and bias grouped apart). */
   private groupIndex(): { of: Int32Array[]; count: number } {
@@ -290,6 +337,7 @@ export class Zoa implements Adapter {
     this.batchIndex = 0;
     this.shifts = 0;
     this.momentum = null;
+    this.bnHistory = null;
     this.counter.reset();
   }
 

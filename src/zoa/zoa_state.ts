@@ -1,10 +1,12 @@
 // ZOA state <-> safetensors. Tensors: bank.alpha [N+1], bank.tilde.<layer> [2C], bank.slot.<id>.<layer> [2C],
-// detector.mean / detector.variance [C], shift.hist [D], grad.momentum [n]. Metadata: zoa_bank (JSON: layer
+// detector.mean / detector.variance [C], shift.hist [D], grad.momentum [n], bn.history.<bn>.mean / .variance [C]
+// (statsMomentum > 0). Metadata: zoa_bank (JSON: layer
 // names and channels, slot ids and creation batches, next id, batch index, shift count, config).
 // Loading checks that the layers match the model the adapter was built for and names the file on error.
 // No file access (browser-safe): readAdapterState / writeAdapterState are in adapter_state_file.ts.
 import { type SafetensorsFile, type WritableTensor, parseSafetensors, serializeSafetensors, toFloat32 } from "../io/safetensors_format.js";
 import { ModelError } from "../models/params.js";
+import type { BnMoments } from "../models/model.js";
 import type { AdapterState } from "./adapter.js";
 import type { Zoa } from "./zoa.js";
 
@@ -36,6 +38,10 @@ export function bankToState(z: Zoa): AdapterState {
   }
   if (z.hist) tensors["shift.hist"] = f32(z.hist);
   if (z.gradMomentumBuffer) tensors["grad.momentum"] = f32(z.gradMomentumBuffer);
+  for (const [name, m] of z.bnHistory ?? []) {
+    tensors[`bn.history.${name}.mean`] = f32(m.mean);
+    tensors[`bn.history.${name}.variance`] = f32(m.variance);
+  }
   const meta: BankMeta = {
     format: "zoa-bank/1",
     layers: z.bank.layers.map((l) => ({ name: l.name, channels: l.channels })),
@@ -85,6 +91,15 @@ export function bankFromState(z: Zoa, state: AdapterState, file = "<bank>"): voi
   } else z.detector.reset();
   z.hist = state.tensors["shift.hist"] ? values(state, "shift.hist", file) : null;
   z.gradMomentumBuffer = state.tensors["grad.momentum"] ? values(state, "grad.momentum", file) : null;
+  const history = new Map<string, BnMoments>();
+  for (const key of Object.keys(state.tensors)) {
+    const m = /^bn\.history\.(.+)\.mean$/.exec(key);
+    if (!m) continue;
+    const mean = values(state, key, file);
+    const variance = values(state, `bn.history.${m[1]}.variance`, file, mean.length);
+    history.set(m[1], { mean: Float64Array.from(mean), variance: Float64Array.from(variance) });
+  }
+  z.bnHistory = history.size > 0 ? history : null;
 }
 
 export function stateFromFile(f: SafetensorsFile): AdapterState {

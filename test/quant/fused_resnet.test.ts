@@ -11,7 +11,7 @@
 // - ResNet-20 (../shared): prediction agreement with the simulated mode on the first 1000 test images >= 99.5 %.
 import { describe, expect, it } from "vitest";
 import { normalizeBatch, readCifar } from "../../src/data/cifar.js";
-import type { NormAffine } from "../../src/models/model.js";
+import type { BnPrior, NormAffine } from "../../src/models/model.js";
 import { ParamMap } from "../../src/models/params.js";
 import { ResNet, type ResNetConfig, resnetParamSpec } from "../../src/models/resnet.js";
 import { loadModel } from "../../src/models/load.js";
@@ -104,12 +104,19 @@ function expectPipelineMatchesReference(q: QuantizedModel, x: Tensor, imagesPerP
  * given overrides), every traced tensor bit for bit; then a checkpoint at `block`: the first forward keeps it, the
  * second resumes from it (pooled outputs bit-identical to the full pass), an edited input or prefix affine does not.
  */
-function expectBatchPipelineMatchesReference(q: QuantizedModel, x: Tensor, overrides: Map<string, NormAffine>, block: number, kernel = qconv2dFast): void {
+function expectBatchPipelineMatchesReference(
+  q: QuantizedModel,
+  x: Tensor,
+  overrides: Map<string, NormAffine>,
+  block: number,
+  kernel = qconv2dFast,
+  bnPrior?: Map<string, BnPrior>,
+): void {
   const plan = planOf(q);
   const model = q.model as ResNet;
   const dims = x.shape as unknown as Dims4;
   const codes = quantize(x, plan.input).data as Uint8Array;
-  const affine = bnAffineSource(model, { normOverrides: overrides });
+  const affine = bnAffineSource(model, { normOverrides: overrides, bnPrior });
   const want = new Map<string, { values: Int32Array | null; codes: Uint8Array | null }>();
   const ref = runFusedReference(plan, codes, dims, (name, values, c) => want.set(name, { values, codes: c }), kernel, affine);
   const got = runFusedResNet(plan, codes, dims, {
@@ -176,6 +183,7 @@ describe.skipIf(!simdSupported())("fused ResNet pipeline equals the reference ke
     const q = quantized(model, preset, calib);
     const overrides = new Map(model.normLayers.slice(3).map((l, i) => [l.name, seededAffine(l.channels, 70 + i)] as const));
     expectBatchPipelineMatchesReference(q, test, overrides, 1, qconv2dNaive);
+    expectBatchPipelineMatchesReference(q, test, overrides, 1, qconv2dNaive, runningPrior(model, 0.6)); // a prior in the stem too
   });
 
   it("batch statistics, tiny torchvision bottleneck ResNet (conv shortcuts, max pooling): refolded pipeline and checkpoint equal the reference", () => {
@@ -199,6 +207,16 @@ describe.skipIf(!simdSupported())("fused ResNet pipeline equals the reference ke
     expectPipelineMatchesReference(q, imagesFor(model, 3, 5), 2);
   });
 });
+
+/** Every BN's running statistics as a prior with weight w (ForwardOptions.bnPrior). */
+function runningPrior(model: ResNet, w: number): Map<string, BnPrior> {
+  return new Map(
+    model.normLayers.map((l) => [
+      l.name,
+      { mean: Float64Array.from(model.params.get(`${l.name}.running_mean`).data), variance: Float64Array.from(model.params.get(`${l.name}.running_var`).data), weight: w },
+    ]),
+  );
+}
 
 /** A BN affine [C] with seeded weights in +-[0.5, 1.5] (some negative) and biases in [-0.3, 0.3]. */
 function seededAffine(channels: number, seed: number): NormAffine {
@@ -288,15 +306,15 @@ describe.skipIf(!simdSupported())("fused forward in QuantizedModel (skipped with
   it.each([
     ["w8a8", 0.03],
     ["w6a6", 0.08],
-  ] as const)("batch statistics (NormAdapt, ZOA overrides) %s: logits within %f of the unfused integer path, embed moments close", (preset, tol) => {
+  ] as const)("batch statistics (NormAdapt, ZOA overrides, a statistics prior) %s: logits within %f of the unfused integer path, embed moments close", (preset, tol) => {
     const model = tinyResNet();
     const q = quantized(model, preset, calib);
     const x = normalizeBatch(randomImages(16, 31, 40), 0, 16, model.mean, model.std);
     const overrides = new Map(model.normLayers.slice(1, 4).map((l, i) => [l.name, seededAffine(l.channels, 50 + i)] as const));
-    for (const normOverrides of [undefined, overrides]) {
-      const fused = q.forward(x, { exec: "integer", bnStats: "batch", normOverrides });
+    for (const [normOverrides, bnPrior] of [[undefined, undefined], [overrides, undefined], [overrides, runningPrior(model, 0.5)]] as const) {
+      const fused = q.forward(x, { exec: "integer", bnStats: "batch", normOverrides, bnPrior });
       q.fuse = false;
-      const unfused = q.forward(x, { exec: "integer", bnStats: "batch", normOverrides });
+      const unfused = q.forward(x, { exec: "integer", bnStats: "batch", normOverrides, bnPrior });
       q.fuse = true;
       expect(maxAbsDiff(fused.logits.data, unfused.logits.data)).toBeLessThan(tol);
       expect(maxAbsDiff(fused.features.final.data, unfused.features.final.data)).toBeLessThan(tol);
@@ -306,7 +324,7 @@ describe.skipIf(!simdSupported())("fused forward in QuantizedModel (skipped with
       got.mean.forEach((m, c) => expect(Math.abs(m - want.mean[c])).toBeLessThan(1e-5 * (1 + Math.abs(want.mean[c]))));
       got.variance.forEach((v, c) => expect(Math.abs(v - want.variance[c])).toBeLessThan(1e-5 * (1 + want.variance[c])));
     }
-    expect(q.fusedForwards).toBe(2);
+    expect(q.fusedForwards).toBe(3);
     expect(q.fusedFallbacks).toBe(0);
   });
 

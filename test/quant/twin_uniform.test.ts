@@ -135,3 +135,33 @@ describe("TwinUniformQuantizer (gelu)", () => {
     expect(r.quantizer.delta1).toBeLessThanOrEqual(r.quantizer.delta2);
   });
 });
+
+describe("TwinUniformQuantizer.fakeQuantize (one fused loop)", () => {
+  it("equals dequantize(quantize(x)) bit for bit: ties, negatives, NaN, +-0, +-Infinity, both kinds", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 8 }), fc.integer({ min: -3, max: 10 }), fc.double({ min: 0.001, max: 10, noNaN: true }), fc.integer(), (bits, m, d2, seed) => {
+        const rng = new Rng(seed);
+        for (const q of [TwinUniformQuantizer.softmax(bits, Math.max(0, m)), TwinUniformQuantizer.gelu(bits, d2, m)]) {
+          const ties = (delta: number, k: number): number => Math.fround((k + 0.5) * delta);
+          const x = Float32Array.from({ length: 300 }, (_, i) => {
+            switch (i % 6) {
+              case 0:
+                return ties(q.delta1, rng.int(-4, 2 ** bits));
+              case 1:
+                return ties(q.delta2, rng.int(-4, 2 ** bits));
+              case 2:
+                return -rng.uniform() * q.delta1 * 0.6; // rounds to -0 before the clamp
+              default:
+                return (rng.uniform() - 0.3) * 2 ** bits * q.delta2;
+            }
+          });
+          x.set([Number.NaN, 0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY], 0);
+          const want = new Uint32Array(q.dequantize(q.quantize(x)).buffer);
+          const got = new Uint32Array(q.fakeQuantize(x).buffer);
+          for (let i = 0; i < x.length; i++) if (got[i] !== want[i]) throw new Error(`${q.kind} k=${bits} m=${q.m}: x=${x[i]} got bits ${got[i]}, want ${want[i]}`);
+        }
+      }),
+      { numRuns: 80, seed: 3 },
+    );
+  });
+});

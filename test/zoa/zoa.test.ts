@@ -59,14 +59,19 @@ describe.each([
     expect(s.extra.slots).toBe(a.bank.slots.length);
   });
 
-  it("save -> load -> continue gives the same predictions as not stopping", () => {
-    const straight = new Zoa(predictor, source, cfg);
+  // statsMomentum: the BN statistics history (ResNet) is part of the state too
+  it.each([
+    ["spec", cfg],
+    ["stats", { ...cfg, statsMomentum: 0.75 }],
+  ] as const)("save -> load -> continue gives the same predictions as not stopping (%s)", (_c, c) => {
+    const straight = new Zoa(predictor, source, c);
     const expected = data.map((x) => Array.from(straight.forward(x).data));
-    const first = new Zoa(predictor, source, cfg);
+    const first = new Zoa(predictor, source, c);
     for (const x of data.slice(0, 3)) first.forward(x);
+    expect(first.bnHistory !== null).toBe(model.kind !== "vit" && (c.statsMomentum ?? 0) > 0);
     const file = join(mkdtempSync(join(tmpdir(), "zoa-bank-")), "bank.safetensors");
     writeAdapterState(file, first.save());
-    const resumed = new Zoa(predictor, source, cfg);
+    const resumed = new Zoa(predictor, source, c);
     resumed.load(stateFromFile(readSafetensors(file)));
     const got = data.slice(3).map((x) => Array.from(resumed.forward(x).data));
     expect(got).toEqual(expected.slice(3));

@@ -1,6 +1,7 @@
 // Compares ZOA configurations side by side on one continual stream (one process, shared calibration and source
 // statistics). Usage: npx tsx tools/measure/zoa_variants.ts --stream /tmp/zoa-c --limit 512 [--quant w6a6]
 //   [--model ../shared/models/resnet20-cifar10.safetensors] [--configs spec,lr0,noshift,momentum,grouped,sign]
+//   [--exec simulated|integer] (integer: ResNets take the fused integer pipeline, ~5x faster)
 import { normalizeBatch, readCifar } from "../../src/data/cifar.js";
 import { continualStream } from "../../src/data/stream.js";
 import { loadModel } from "../../src/models/load.js";
@@ -27,7 +28,8 @@ let layers;
 let bits: number | null = null;
 if (quant !== "fp32") {
   const cfg = quantConfig(quant as QuantPreset);
-  layers = new QuantizedModel(model, cfg, calibrateModel(model, normalizeBatch(calib, 0, 32, model.mean, model.std), cfg)).simulated;
+  const q = new QuantizedModel(model, cfg, calibrateModel(model, normalizeBatch(calib, 0, 32, model.mean, model.std), cfg));
+  layers = flag("exec", "simulated") === "integer" ? q.integer : q.simulated;
   bits = cfg.abits;
 }
 const predictor = { model, layers };

@@ -4,6 +4,7 @@
 // perturbed pass resumes from the clean pass's checkpoint instead of recomputing the stem and the blocks before it.
 // The match is by value (input and every prefix affine compared element by element), so a caller that edits a
 // tensor in place between forwards gets a recomputation, never a stale result.
+import type { BnMoments } from "../../models/model.js";
 import type { AccSums } from "./resnet_ops.js";
 import type { Dims4 } from "./resnet_reference.js";
 
@@ -21,6 +22,8 @@ export class FusedCheckpoint {
   /** Pooled outputs of the stages that end before the block, and the stem's accumulator sums. */
   pooled: Float32Array<ArrayBuffer>[] = [];
   stemSums: AccSums | null = null;
+  /** The BN statistics the prefix reported (ForwardOptions.onBnStats), replayed on resume. */
+  bnStats: [string, BnMoments][] = [];
   /** Forwards that resumed from it (tests, reports). */
   hits = 0;
 
@@ -42,6 +45,7 @@ export class FusedCheckpoint {
     this.codes = new Uint8Array(0);
     this.pooled = [];
     this.stemSums = null;
+    this.bnStats = [];
   }
 }
 

@@ -10,6 +10,8 @@ import type { EpilogueShortcut, EpilogueSpec } from "../kernels/cpu/qepilogue.js
 import type { QuantWeightLayer } from "../ptq.js";
 import type { QCodes } from "../qtensor.js";
 import { roundHalfAwayFromZero } from "../rounding.js";
+import type { BnMoments, BnPrior } from "../../models/model.js";
+import { type AccSums, accMoments } from "./resnet_ops.js";
 
 /** Clamp of the residual stream in its own units: 2^(28 - k) codes of the next quantizer. */
 export const RESIDUAL_MAX = 2 ** 28 - 1;
@@ -237,6 +239,36 @@ function foldWithShift(
     codes: codes ? { exponent: codes.exponent, zeroPoint: codes.input.zeroPoint, qmin: 0, qmax: codes.input.qmax } : null,
   };
   return { convBias: f.convBias, epilogue, bound: f.bound };
+}
+
+/** One BN of a batch-statistics forward: its affine (stored or overridden) and an optional prior blended in. */
+export interface BatchBn {
+  weight: ArrayLike<number> | null;
+  bias: ArrayLike<number> | null;
+  prior?: BnPrior;
+}
+
+/**
+ * The output stage of `fc` from its accumulator sums over the batch: the moments in accumulator steps, reported in
+ * real units (x = sA sW acc) to `onStats`, blended with `bn.prior` (real units) where given, then foldBatchEpilogue.
+ * Both executors (resnet_run.ts, resnet_reference.ts) call this, so their stages are the same bit for bit.
+ */
+export function refoldBatch(fc: FusedConv, sums: AccSums, bn: BatchBn, onStats?: (name: string, m: BnMoments) => void): EpilogueSpec {
+  const m = accMoments(sums);
+  const sW = fc.weightScale;
+  const unit = Float64Array.from(m.mean, (_, c) => fc.input.scale * sW[sW.length === 1 ? 0 : c]);
+  onStats?.(fc.bn, { mean: m.mean.map((v, c) => v * unit[c]), variance: m.variance.map((v, c) => v * unit[c] * unit[c]) });
+  let moments = m;
+  const p = bn.prior;
+  if (p && p.weight !== 0) {
+    const w = p.weight;
+    moments = {
+      mean: m.mean.map((v, c) => (1 - w) * v + (w * p.mean[c]) / unit[c]),
+      variance: m.variance.map((v, c) => (1 - w) * v + (w * p.variance[c]) / (unit[c] * unit[c])),
+      absMax: m.absMax,
+    };
+  }
+  return foldBatchEpilogue(fc, moments, bn.weight, bn.bias);
 }
 
 /**

@@ -28,11 +28,11 @@ export function fusedMode(opts: ForwardOptions): "running" | "batch" | null {
   return (opts.normOverrides?.size ?? 0) === 0 ? "running" : null;
 }
 
-/** The BN affines a batch-statistics forward folds: opts.normOverrides where given, else the model's parameters. */
+/** The BN affines a batch-statistics forward folds (opts.normOverrides where given, else the model's), with opts.bnPrior. */
 export function bnAffineSource(model: ResNet, opts: ForwardOptions): BnAffineSource {
   return (bn) => {
     const { weight, bias } = normAffine(model.params, bn, opts);
-    return { weight: weight?.data ?? null, bias: bias?.data ?? null };
+    return { weight: weight?.data ?? null, bias: bias?.data ?? null, prior: opts.bnPrior?.get(bn) };
   };
 }
 
@@ -88,7 +88,7 @@ export function fusedResNetForward(
   let mode = run;
   if (opts.bnStats === "batch") {
     const block = checkpoint ? firstOverriddenBlock(plan, opts) : -1;
-    mode = { ...run, batchStats: bnAffineSource(model, opts), onStemSums: (s: AccSums) => (stem = s) };
+    mode = { ...run, batchStats: bnAffineSource(model, opts), onBnStats: opts.onBnStats, onStemSums: (s: AccSums) => (stem = s) };
     if (checkpoint && block > 0) mode.checkpoint = { cache: checkpoint, block };
   }
   const pooled = runFusedResNet(plan, x.data, x.shape as unknown as Dims4, mode); // quantized pass by pass

@@ -5,8 +5,8 @@ import { type QConv2dParams, qconv2dNaive } from "../kernels/cpu/qconv2d.js";
 import { qepilogueNaive } from "../kernels/cpu/qepilogue.js";
 import type { QCodes } from "../qtensor.js";
 import type { FusedConv, FusedResNetPlan } from "./resnet_plan.js";
-import { foldBatchEpilogue } from "./resnet_fold.js";
-import { accMoments, accSums, accumulateStats, gatherOptionA, maxPoolPlanes, poolValues, windowSize } from "./resnet_ops.js";
+import { refoldBatch } from "./resnet_fold.js";
+import { accSums, accumulateStats, gatherOptionA, maxPoolPlanes, poolValues, windowSize } from "./resnet_ops.js";
 import type { BnAffineSource } from "./resnet_run.js";
 
 /** Called with each tensor the pipeline produces: images row0 .. row0 + n (values and/or codes, NCHW). */
@@ -58,8 +58,7 @@ function conv(fc: FusedConv, x: Uint8Array, dims: Dims4, sc: Int32Array | null, 
   if (ctx.batch) {
     const sums = accSums(k);
     accumulateStats(acc, 0, n, k, oh * ow, sums);
-    const affine = ctx.batch(fc.bn);
-    spec = foldBatchEpilogue(fc, accMoments(sums), affine.weight, affine.bias);
+    spec = refoldBatch(fc, sums, ctx.batch(fc.bn));
   }
   const trace = ctx.trace;
   const r = qepilogueNaive(acc, { channels: k, inner: oh * ow }, spec, sc);

@@ -17,12 +17,13 @@ import type { EpilogueSpec } from "../kernels/cpu/qepilogue.js";
 import type { FusedConv, FusedResNetPlan } from "./resnet_plan.js";
 import { rangeOf } from "../qtensor.js";
 import type { FusedCheckpoint } from "./resnet_checkpoint.js";
-import { PlanRefused, foldBatchEpilogue } from "./resnet_fold.js";
-import { type AccSums, accMoments, accSums, addPlaneStats, gatherOptionA, maxPoolPlanes, quantizeInto, windowSize } from "./resnet_ops.js";
+import { type BatchBn, PlanRefused, refoldBatch } from "./resnet_fold.js";
+import type { BnMoments } from "../../models/model.js";
+import { type AccSums, accSums, addPlaneStats, gatherOptionA, maxPoolPlanes, quantizeInto, windowSize } from "./resnet_ops.js";
 import { type Dims4, type FusedTrace, convDims, convParams } from "./resnet_reference.js";
 
 /** The affine of BN `bn` (state-dict prefix) for batch-statistics forwards: an override (ZOA) or the stored one. */
-export type BnAffineSource = (bn: string) => { weight: ArrayLike<number> | null; bias: ArrayLike<number> | null };
+export type BnAffineSource = (bn: string) => BatchBn;
 
 export interface FusedRunOptions {
   /** Images per pass through the whole network (default: 16, fewer where a pass would need over PASS_BYTES). */
@@ -34,6 +35,8 @@ export interface FusedRunOptions {
    * from the batch's mean and variance (foldBatchEpilogue) before it runs. One pass of all N images.
    */
   batchStats?: BnAffineSource;
+  /** Batch-statistics forwards: receives every BN's batch mean and biased variance (real units, ForwardOptions.onBnStats). */
+  onBnStats?: (name: string, m: BnMoments) => void;
   /** Batch-statistics forwards: receives the stem conv's accumulator sums (the embed moments of the shift detector). */
   onStemSums?: (sums: AccSums) => void;
   /**
@@ -154,6 +157,13 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array | Float3
   const pooled = plan.stageUnits.map(() => new Float32Array(0));
   const { qmin, qmax } = rangeOf(plan.input);
   let stemSums: AccSums | null = null;
+  const reported: [string, BnMoments][] = []; // kept for a checkpoint to replay
+  const reportStats = opts.onBnStats
+    ? (name: string, m: BnMoments): void => {
+        reported.push([name, m]);
+        opts.onBnStats?.(name, m);
+      }
+    : undefined;
   const inputCodes = { scale: plan.input.scale[0], zeroPoint: plan.input.zeroPoint[0], qmin, qmax };
 
   /** conv `fc` reading codes at xAt, its output stage writing into `out` (and reading the residual at scAt). */
@@ -193,8 +203,7 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array | Float3
         stemSums = sums;
         opts.onStemSums?.(sums);
       }
-      const affine = batch(fc.bn);
-      const spec = foldBatchEpilogue(fc, accMoments(sums), affine.weight, affine.bias);
+      const spec = refoldBatch(fc, sums, batch(fc.bn), reportStats);
       writeEpilogueTable(rt, at.table, spec.channels);
       runEpilogueAt(rt, addresses(slots.acc, 0), xd[0] * k, p, k, spec);
     }
@@ -216,6 +225,7 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array | Float3
       const cache = (ck as { cache: FusedCheckpoint }).cache;
       cache.hits++;
       if (cache.stemSums) opts.onStemSums?.(cache.stemSums);
+      for (const [name, m] of cache.bnStats) opts.onBnStats?.(name, m);
       cache.pooled.forEach((p, s) => (pooled[s] = p));
     } else {
       if (input instanceof Uint8Array) rt.u8.set(input.subarray(i0 * c * h * w, (i0 + b) * c * h * w), slots.input);
@@ -239,7 +249,7 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array | Float3
         if (ck && j < ck.block && resume) continue;
         if (ck && j === ck.block) {
           if (resume) cur = restoreCheckpoint(rt, ck.cache, slots.values[side], slots.codes[side]);
-          else saveCheckpoint(rt, ck.cache, ck.block, input, dims, prefix as Float64Array, cur, pooled.slice(0, s), stemSums);
+          else saveCheckpoint(rt, ck.cache, ck.block, input, dims, prefix as Float64Array, cur, pooled.slice(0, s), stemSums, reported.slice());
         }
         let x = cur.codes;
         let xd = cur.dims;
@@ -282,7 +292,7 @@ export function runFusedResNet(plan: FusedResNetPlan, input: Uint8Array | Float3
   return pooled;
 }
 
-/** Weight and bias of the BN of every conv before flat block `block` (stem, main paths, conv shortcuts), in order. */
+/** Weight, bias (and prior) of the BN of every conv before flat block `block` (stem, main paths, conv shortcuts), in order. */
 function prefixAffines(plan: FusedResNetPlan, block: number, affine: BnAffineSource): Float64Array {
   const convs = [plan.stem];
   for (const b of plan.stages.flat().slice(0, block)) convs.push(...b.convs, ...(b.shortcut.kind === "conv" ? [b.shortcut.conv] : []));
@@ -292,6 +302,9 @@ function prefixAffines(plan: FusedResNetPlan, block: number, affine: BnAffineSou
     const k = fc.weightShape[0];
     for (let c = 0; c < k; c++) out.push(a.weight ? a.weight[c] : 1);
     for (let c = 0; c < k; c++) out.push(a.bias ? a.bias[c] : 0);
+    const p = a.prior;
+    out.push(p ? p.weight : 0);
+    if (p && p.weight !== 0) out.push(...p.mean, ...p.variance);
   }
   return Float64Array.from(out);
 }
@@ -306,6 +319,7 @@ function saveCheckpoint(
   cur: Resident,
   pooled: Float32Array<ArrayBuffer>[],
   stemSums: AccSums | null,
+  reported: [string, BnMoments][],
 ): void {
   const [n, c, h, w] = cur.dims;
   const size = n * c * h * w;
@@ -318,6 +332,7 @@ function saveCheckpoint(
   cache.codes = rt.u8.slice(cur.codes, cur.codes + size);
   cache.pooled = pooled;
   cache.stemSums = stemSums;
+  cache.bnStats = reported;
 }
 
 function restoreCheckpoint(rt: QSimdRuntime, cache: FusedCheckpoint, valuesAt: number, codesAt: number): Resident {
