@@ -16,7 +16,8 @@
 //   logit 1 float32 ulp at |x| < 2 (atol 2.5e-7); Delta_new and the re-solved thetaTilde atol 1e-8.
 // Measured (torch 1.13, Node 20): relative L2 / L1 error <= 1e-7; L1 - L2 ResNet 6e-9, ViT 2e-7; thetaTilde
 // 1.5e-7; predictions 3e-6 (ViT); source statistics 3e-7; bank: exact.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_BACKENDS, useBackend } from "../helpers/backends.js";
 import type { Classifier } from "../../src/models/model.js";
 import { Tensor } from "../../src/tensor/index.js";
 import { KnowledgeBank } from "../../src/zoa/bank.js";
@@ -94,13 +95,21 @@ afterAll(() => {
 
 const relErr = (a: number, e: number): number => Math.abs(a - e) / Math.abs(e);
 
-describe.each([
-  ["resnet", tinyResNet],
-  ["vit", tinyViT],
-] as const)("one ZOA step on the tiny %s matches the PyTorch reference", (kind, make) => {
+describe.each(
+  TEST_BACKENDS.flatMap((b) =>
+    [
+      ["resnet", b, tinyResNet],
+      ["vit", b, tinyViT],
+    ] as const,
+  ),
+)("one ZOA step on the tiny %s matches the PyTorch reference (backend %s)", (kind, backend, make) => {
+  useBackend(backend);
   const g = loadGolden<StepGolden>(`zoa_step_${kind}`);
   const model = make();
-  const source = sourceStatsOf(model, detTensor(g.source));
+  let source: SourceStats;
+  beforeAll(() => {
+    source = sourceStatsOf(model, detTensor(g.source)); // on the backend under test
+  });
   const cfg = zoaSpecConfig(model, null, { lr: g.config.lr, seed: 0 });
 
   it("uses the spec's layers, step sizes and weights", () => {
