@@ -3,7 +3,7 @@
 import type { ModelKind } from "../models/model.js";
 import type { ZoaConfig } from "./zoa.js";
 
-export const ZOA_VARIANTS = ["spec", "momentum", "grouped", "sign", "population", "stats"] as const;
+export const ZOA_VARIANTS = ["spec", "momentum", "grouped", "sign", "population", "stats", "mirror"] as const;
 export type ZoaVariantName = (typeof ZOA_VARIANTS)[number];
 
 /** The default variant of `zoa adapt` (the best one measured; see the README's ZOA section). */
@@ -36,6 +36,11 @@ export function zoaVariantConfig(name: ZoaVariantName, spec: ZoaConfig, kind: Mo
       // restarted at each detected shift): 64 samples give noisy per-channel means and variances, and a batch of 256
       // lifts NormAdapt itself by ~0.8 points on ResNet-20 W6A6. No effect on LayerNorm models (ViT: the spec).
       return { ...spec, variant: "stats", statsMomentum: 0.75 };
+    case "mirror":
+      // The spec, with its perturbed pass on the horizontally mirrored batch and the prediction averaging both
+      // passes' logits (zoa.ts ZoaConfig.mirror): still two passes, no backprop; the second pass is put to work for
+      // the prediction too. For models trained with random horizontal flips (the CIFAR and demo models here).
+      return { ...spec, variant: "mirror", mirror: true };
     default:
       return name satisfies never;
   }

@@ -8,13 +8,14 @@
 // reference: zoa-method.md sections 3-7; variants beyond the paper are selected by ZoaConfig.variant.
 import { type BnMoments, type BnPrior, type Classifier, type ForwardResult, blendMoments } from "../models/model.js";
 import type { Rng } from "../tensor/rng.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { Tensor } from "../tensor/tensor.js";
 import { type Adapter, type AdapterState, type AdapterStats, PassCounter, type Predictor } from "./adapter.js";
 import { KnowledgeBank, type SlotStorage } from "./bank.js";
 import { type SourceStats, batchMean, meanEntropy, shiftFeatures, statDiscrepancy } from "./features.js";
 import { type LayerChoice, adaptedLayers } from "./layer_choice.js";
 import { batchRng, segmentedUniform } from "./perturb.js";
 import { groupLosses, groupMembers, perSampleOverrides } from "./population.js";
+import { mirrorImages } from "./mirror.js";
 import { ShiftDetector } from "./shift_detector.js";
 import { bankFromState, bankToState } from "./zoa_state.js";
 
@@ -70,6 +71,13 @@ export interface ZoaConfig {
    * same history, so the SPSA difference sees only the perturbation.
    */
   statsMomentum?: number;
+  /**
+   * The perturbed pass reads the horizontally mirrored batch, and the prediction averages the logits of both passes
+   * (each activation-shifted like the clean one): a two-view ensemble at no extra pass, for models trained with
+   * random flips. The SPSA difference L1 - L2 then also carries the mirror's loss change (noise of mean ~0 on
+   * mirror-symmetric data). Not with population > 1.
+   */
+  mirror?: boolean;
   seed: number;
 }
 
@@ -201,12 +209,18 @@ export class Zoa implements Adapter {
       this.shifts++;
     }
     this.perturbedStats = stats ? { prior: stats.prior } : undefined;
-    const prediction =
-      cfg.activationShift && this.hist ? this.counter.head(shiftFeatures(clean.features.final, this.source.finalMean, this.hist)) : clean.logits;
+    const shifted = (r: ForwardResult): Tensor =>
+      cfg.activationShift && this.hist ? this.counter.head(shiftFeatures(r.features.final, this.source.finalMean, this.hist)) : r.logits;
+    let prediction = shifted(clean);
 
     // 2. Perturbed pass and the SPSA estimate of every coordinate: alpha (when N >= 1), then one per channel
     // group of every layer's weight and bias (groupSize 1: one per scalar, the spec).
-    const est = cfg.population > 1 ? this.populationEstimate(x, clean, b) : this.spsaEstimate(x, l2, b);
+    const est = cfg.population > 1 ? this.populationEstimate(x, clean, b) : this.spsaEstimate(cfg.mirror ? mirrorImages(x) : x, l2, b);
+    if (cfg.mirror && cfg.population <= 1 && this.lastPerturbed) {
+      const other = shifted(this.lastPerturbed).data;
+      prediction = new Tensor(prediction.shape, prediction.data.map((v, i) => (v + other[i]) / 2));
+    }
+    this.lastPerturbed = null;
 
     // 3. The update.
     if (est) {
@@ -268,7 +282,9 @@ export class Zoa implements Adapter {
     const { nAlpha, count } = this.coordinates();
     const u = this.draw(b, count, null);
     const { alphaStep, tildeStep } = this.steps(u, nAlpha);
-    const l1 = this.loss(this.pass(x, tildeStep, alphaStep, this.perturbedStats));
+    const perturbed = this.pass(x, tildeStep, alphaStep, this.perturbedStats);
+    this.lastPerturbed = perturbed;
+    const l1 = this.loss(perturbed);
     this.lastPerturbedLoss = l1;
     const diff = l1 - l2;
     if (!Number.isFinite(diff)) return null;
@@ -310,6 +326,8 @@ export class Zoa implements Adapter {
   }
 
   private groupsCache: { of: Int32Array[]; count: number } | null = null;
+  /** The perturbed pass of the current step (the mirror variant's second view). */
+  private lastPerturbed: ForwardResult | null = null;
   /** The current step's BN prior for its perturbed pass (the clean pass's, no collection). */
   private perturbedStats: StepStats | undefined;
 
