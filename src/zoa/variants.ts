@@ -7,7 +7,7 @@ export const ZOA_VARIANTS = ["spec", "momentum", "grouped", "sign", "population"
 export type ZoaVariantName = (typeof ZOA_VARIANTS)[number];
 
 /** The default variant of `zoa adapt` (the best one measured; see the README's ZOA section). */
-export const DEFAULT_ZOA_VARIANT: ZoaVariantName = "spec";
+export const DEFAULT_ZOA_VARIANT: ZoaVariantName = "mirror";
 
 /** The configuration of variant `name` for a model of kind `kind`, built on `spec`; always a new object. */
 export function zoaVariantConfig(name: ZoaVariantName, spec: ZoaConfig, kind: ModelKind): ZoaConfig {
