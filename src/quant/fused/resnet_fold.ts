@@ -10,7 +10,7 @@ import type { EpilogueShortcut, EpilogueSpec } from "../kernels/cpu/qepilogue.js
 import type { QuantWeightLayer } from "../ptq.js";
 import type { QCodes } from "../qtensor.js";
 import { roundHalfAwayFromZero } from "../rounding.js";
-import type { BnMoments, BnPrior } from "../../models/model.js";
+import { type BnMoments, type BnPrior, blendMoments } from "../../models/model.js";
 import { type AccSums, accMoments } from "./resnet_ops.js";
 
 /** Clamp of the residual stream in its own units: 2^(28 - k) codes of the next quantizer. */
@@ -249,52 +249,45 @@ export interface BatchBn {
 }
 
 /**
- * The output stage of `fc` from its accumulator sums over the batch: the moments in accumulator steps, reported in
- * real units (x = sA sW acc) to `onStats`, blended with `bn.prior` (real units) where given, then foldBatchEpilogue.
- * Both executors (resnet_run.ts, resnet_reference.ts) call this, so their stages are the same bit for bit.
+ * Per-channel mean and biased variance of `fc`'s output in real units (x = sA sW acc) from its accumulator sums over
+ * the batch, with the largest |acc| per channel.
  */
-export function refoldBatch(fc: FusedConv, sums: AccSums, bn: BatchBn, onStats?: (name: string, m: BnMoments) => void): EpilogueSpec {
+export function realMoments(fc: FusedConv, sums: AccSums): BnMoments & { absMax: Float64Array } {
   const m = accMoments(sums);
   const sW = fc.weightScale;
-  const unit = Float64Array.from(m.mean, (_, c) => fc.input.scale * sW[sW.length === 1 ? 0 : c]);
-  onStats?.(fc.bn, { mean: m.mean.map((v, c) => v * unit[c]), variance: m.variance.map((v, c) => v * unit[c] * unit[c]) });
-  let moments = m;
-  const p = bn.prior;
-  if (p && p.weight !== 0) {
-    const w = p.weight;
-    moments = {
-      mean: m.mean.map((v, c) => (1 - w) * v + (w * p.mean[c]) / unit[c]),
-      variance: m.variance.map((v, c) => (1 - w) * v + (w * p.variance[c]) / (unit[c] * unit[c])),
-      absMax: m.absMax,
-    };
-  }
-  return foldBatchEpilogue(fc, moments, bn.weight, bn.bias);
+  const unit = (c: number): number => fc.input.scale * sW[sW.length === 1 ? 0 : c]; // one accumulator step
+  return { mean: m.mean.map((v, c) => v * unit(c)), variance: m.variance.map((v, c) => v * unit(c) * unit(c)), absMax: m.absMax };
+}
+
+/**
+ * The output stage of `fc` from its accumulator sums over the batch: the moments in real units, reported to
+ * `onStats`, blended with `bn.prior` where given (blendMoments), then foldBatchEpilogue. Both executors
+ * (resnet_run.ts, resnet_reference.ts) call this, so their stages are the same bit for bit.
+ */
+export function refoldBatch(fc: FusedConv, sums: AccSums, bn: BatchBn, onStats?: (name: string, m: BnMoments) => void): EpilogueSpec {
+  const m = realMoments(fc, sums);
+  onStats?.(fc.bn, { mean: m.mean, variance: m.variance });
+  return foldBatchEpilogue(fc, blendMoments(m, bn.prior), m.absMax, bn.weight, bn.bias);
 }
 
 /**
  * The output stage of `fc` for BN with batch statistics (NormAdapt, ZOA on ResNets): the conv ran with its own bias
- * only (fc.ownBias), its accumulators have per-channel mean `accMean` and (biased) variance `accVar` over the batch
- * and |acc| <= accMax; the BN is y = gamma (x - mean) / sqrt(var + eps) + beta on x = sA sW acc. The whole BN offset
- * then goes into the output stage's bias (2^-F accumulator steps), the bounds are the batch's own (not the weights'
- * worst case), and the output units are the plan's (fc.output), so the tensors downstream keep their meaning.
+ * only (fc.ownBias); the BN is y = gamma (x - mean) / sqrt(var + eps) + beta with the given mean and (biased)
+ * variance of x = sA sW acc, and |acc| <= absMax. The whole BN offset then goes into the output stage's bias (2^-F
+ * accumulator steps), the bounds are the batch's own (not the weights' worst case), and the output units are the
+ * plan's (fc.output), so the tensors downstream keep their meaning.
  * Throws PlanRefused where a channel does not fit int32 (the caller runs the unfused path).
  */
 export function foldBatchEpilogue(
   fc: FusedConv,
-  stats: { mean: Float64Array; variance: Float64Array; absMax: Float64Array },
+  moments: BnMoments,
+  absMax: Float64Array,
   gamma: ArrayLike<number> | null,
   beta: ArrayLike<number> | null,
 ): EpilogueSpec {
-  const K = fc.weightShape[0];
-  const sW = fc.weightScale;
-  const a = new Float64Array(K);
-  const b = new Float64Array(K);
-  for (let c = 0; c < K; c++) {
-    const s = fc.input.scale * sW[sW.length === 1 ? 0 : c]; // real value of one accumulator step
-    a[c] = (gamma ? gamma[c] : 1) / Math.sqrt(s * s * stats.variance[c] + BN_EPS);
-    b[c] = (beta ? beta[c] : 0) - s * stats.mean[c] * a[c];
-  }
-  const f = foldWithShift({ name: fc.name, sW, bias: null }, fc.input.scale, { a, b }, stats.absMax, fc.output);
+  const a = moments.variance.map((v, c) => (gamma ? gamma[c] : 1) / Math.sqrt(v + BN_EPS));
+  const b = moments.mean.map((m, c) => (beta ? beta[c] : 0) - m * a[c]);
+  const f = foldWithShift({ name: fc.name, sW: fc.weightScale, bias: null }, fc.input.scale, { a, b }, absMax, fc.output);
   const F = 2 ** f.epilogue.accShift;
   const bias = Int32Array.from(f.epilogue.channels.bias, (lo, c) => f.convBias[c] * F + lo); // fits: foldChannels bounded it
   return { ...f.epilogue, channels: { ...f.epilogue.channels, bias } };

@@ -12,7 +12,8 @@ import { add } from "../../tensor/ops/elementwise.js";
 import { Tensor } from "../../tensor/tensor.js";
 import { validateQParams } from "../qtensor.js";
 import type { FusedCheckpoint } from "./resnet_checkpoint.js";
-import { type AccSums, accMoments } from "./resnet_ops.js";
+import { realMoments } from "./resnet_fold.js";
+import type { AccSums } from "./resnet_ops.js";
 import type { FusedConv, FusedResNetPlan } from "./resnet_plan.js";
 import type { Dims4 } from "./resnet_reference.js";
 import { type BnAffineSource, type FusedRunOptions, runFusedResNet } from "./resnet_run.js";
@@ -59,14 +60,9 @@ function firstOverriddenBlock(plan: FusedResNetPlan, opts: ForwardOptions): numb
  * rounding), without making that tensor.
  */
 function embedMoments(stem: FusedConv, sums: AccSums): { mean: Float64Array; variance: Float64Array } {
-  const m = accMoments(sums);
+  const m = realMoments(stem, sums);
   const n = sums.count;
-  const sW = stem.weightScale;
-  const unit = (c: number): number => stem.input.scale * sW[sW.length === 1 ? 0 : c];
-  return {
-    mean: m.mean.map((v, c) => v * unit(c)),
-    variance: m.variance.map((v, c) => (v * unit(c) * unit(c) * n) / Math.max(1, n - 1)),
-  };
+  return { mean: m.mean, variance: m.variance.map((v) => (v * n) / Math.max(1, n - 1)) };
 }
 
 /**
