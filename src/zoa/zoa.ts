@@ -208,19 +208,23 @@ export class Zoa implements Adapter {
       this.hist = null;
       this.shifts++;
     }
-    this.perturbedStats = stats ? { prior: stats.prior } : undefined;
     const shifted = (r: ForwardResult): Tensor =>
       cfg.activationShift && this.hist ? this.counter.head(shiftFeatures(r.features.final, this.source.finalMean, this.hist)) : r.logits;
     let prediction = shifted(clean);
 
     // 2. Perturbed pass and the SPSA estimate of every coordinate: alpha (when N >= 1), then one per channel
     // group of every layer's weight and bias (groupSize 1: one per scalar, the spec).
-    const est = cfg.population > 1 ? this.populationEstimate(x, clean, b) : this.spsaEstimate(cfg.mirror ? mirrorImages(x) : x, l2, b);
-    if (cfg.mirror && cfg.population <= 1 && this.lastPerturbed) {
-      const other = shifted(this.lastPerturbed).data;
-      prediction = new Tensor(prediction.shape, prediction.data.map((v, i) => (v + other[i]) / 2));
+    let est: { alphaGrad: Float32Array; grad: Float32Array } | null;
+    if (cfg.population > 1) est = this.populationEstimate(x, clean, b);
+    else {
+      // both passes blend the same BN statistics prior, so the difference sees only the perturbation
+      const spsa = this.spsaEstimate(cfg.mirror ? mirrorImages(x) : x, l2, b, stats ? { prior: stats.prior } : undefined);
+      est = spsa.est;
+      if (cfg.mirror) {
+        const other = shifted(spsa.perturbed).data;
+        prediction = new Tensor(prediction.shape, prediction.data.map((v, i) => (v + other[i]) / 2));
+      }
     }
-    this.lastPerturbed = null;
 
     // 3. The update.
     if (est) {
@@ -276,21 +280,25 @@ export class Zoa implements Adapter {
     return u;
   }
 
-  /** One-sided SPSA (the spec): one perturbed pass, g_i = (L1 - L2) / (c_i u_i); null when L1 - L2 is not finite. */
-  private spsaEstimate(x: Tensor, l2: number, b: number): { alphaGrad: Float32Array; grad: Float32Array } | null {
+  /** One-sided SPSA (the spec): one perturbed pass, g_i = (L1 - L2) / (c_i u_i) (est null when L1 - L2 is not finite), and that pass. */
+  private spsaEstimate(
+    x: Tensor,
+    l2: number,
+    b: number,
+    stats: StepStats | undefined,
+  ): { est: { alphaGrad: Float32Array; grad: Float32Array } | null; perturbed: ForwardResult } {
     const cfg = this.config;
     const { nAlpha, count } = this.coordinates();
     const u = this.draw(b, count, null);
     const { alphaStep, tildeStep } = this.steps(u, nAlpha);
-    const perturbed = this.pass(x, tildeStep, alphaStep, this.perturbedStats);
-    this.lastPerturbed = perturbed;
+    const perturbed = this.pass(x, tildeStep, alphaStep, stats);
     const l1 = this.loss(perturbed);
     this.lastPerturbedLoss = l1;
     const diff = l1 - l2;
-    if (!Number.isFinite(diff)) return null;
+    if (!Number.isFinite(diff)) return { est: null, perturbed };
     const alphaGrad = Float32Array.from(u.subarray(0, nAlpha), (v) => diff / (cfg.cAlpha * v));
     const grad = Float32Array.from(u.subarray(nAlpha), (v) => diff / (cfg.c * v));
-    return { alphaGrad, grad };
+    return { est: { alphaGrad, grad }, perturbed };
   }
 
   /** The population estimate (population.ts): P groups of samples, P perturbations, still one perturbed pass. */
@@ -326,10 +334,6 @@ export class Zoa implements Adapter {
   }
 
   private groupsCache: { of: Int32Array[]; count: number } | null = null;
-  /** The perturbed pass of the current step (the mirror variant's second view). */
-  private lastPerturbed: ForwardResult | null = null;
-  /** The current step's BN prior for its perturbed pass (the clean pass's, no collection). */
-  private perturbedStats: StepStats | undefined;
 
   /** For every thetaTilde scalar, the index of its perturbation coordinate (weight and bias grouped apart). */
   private groupIndex(): { of: Int32Array[]; count: number } {
