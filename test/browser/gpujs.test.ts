@@ -7,7 +7,7 @@
 //  - elementwise ops: 1e-6 * max(1, max |reference|), a few float32 ulps of the largest value (exp: 3.8e-6 at 20).
 // Skips with a printed reason where /usr/bin/chromium is missing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { OpDiff, PageReport } from "./gpujs_page.js";
+import type { ChainReport, ModelReport, OpDiff, PageReport } from "./gpujs_page.js";
 import { type BrowserPage, openPage } from "./harness.js";
 
 function tolerance(d: OpDiff): number {
@@ -16,12 +16,16 @@ function tolerance(d: OpDiff): number {
 
 let opened: BrowserPage | null = null;
 let report: PageReport | null = null;
+let chain: ChainReport | null = null;
+let models: ModelReport[] | null = null;
 
 beforeAll(async () => {
   opened = await openPage("test/browser/gpujs_page.ts", "zoaGpujsCheck");
   if (!opened) return;
   const p = opened;
   report = await p.page.evaluate(() => (globalThis as { zoaGpujsCheck?: () => PageReport }).zoaGpujsCheck?.() ?? null);
+  chain = await p.page.evaluate(() => (globalThis as { zoaGpujsChain?: () => ChainReport }).zoaGpujsChain?.() ?? null);
+  models = await p.page.evaluate(() => (globalThis as { zoaGpujsModels?: () => ModelReport[] }).zoaGpujsModels?.() ?? null);
 });
 
 afterAll(async () => {
@@ -47,6 +51,38 @@ describe("gpujs backend in headless Chromium (WebGL)", () => {
     for (const d of report.diffs) {
       expect(d.maxAbsRef, `${d.op}: reference is not all zeros`).toBeGreaterThan(0);
       expect(d.maxAbsDiff, `${d.op} (K ${d.K}, max |ref| ${d.maxAbsRef.toPrecision(3)})`).toBeLessThanOrEqual(tolerance(d));
+    }
+  });
+
+  it("keeps data on the GPU between ops: a 10-op residual block + head reads back once, at the end", ({ skip }) => {
+    if (!opened) return skip("no /usr/bin/chromium");
+    if (!chain) return expect.fail(`the page reported no chain; page log:\n${opened.log.join("\n")}`);
+    console.log(`[gpujs chain] ${JSON.stringify(chain)}`);
+    // 10 ops, softmax is two launches; nothing came back to the host until the result was read, then one readback.
+    expect(chain.beforeRead.launches).toBe(11);
+    expect(chain.beforeRead.downloads).toBe(0);
+    expect(chain.read).toEqual({ launches: 0, uploads: 0, downloads: 1 });
+    // Only host tensors went up: x (read by conv1 and the residual add) 2, two conv weights and their zero
+    // biases 4, two BN scale/shift pairs 4, the linear weight and bias 2, the matmul's batch offsets 2.
+    expect(chain.beforeRead.uploads).toBe(14);
+    expect(chain.maxAbsRef).toBeGreaterThan(0);
+    expect(chain.maxAbsDiff).toBeLessThanOrEqual(1e-5 * (72 / 64) * 4);
+    // dispose() of two kept outputs (the first block activation, the result) frees their textures at once; the
+    // others wait for the garbage collector (y's texture is also held by the reshape views linear made of it).
+    expect(chain.liveBefore - chain.liveAfterDispose).toBe(2);
+  });
+
+  it("runs the tiny PyTorch-golden ResNet and ViT on WebGL: logits match, activations stay on the GPU", ({ skip }) => {
+    if (!opened) return skip("no /usr/bin/chromium");
+    if (!models) return expect.fail(`the page reported no models; page log:\n${opened.log.join("\n")}`);
+    console.log(`[gpujs models] ${JSON.stringify(models)}`);
+    expect(models.length).toBe(2);
+    for (const m of models) {
+      expect(m.maxAbsRef, m.model).toBeGreaterThan(0);
+      // float32 accumulation on the GPU: twice the simd backend's golden tolerance (2e-5 on these logits).
+      expect(m.maxAbsDiff, m.model).toBeLessThanOrEqual(4e-5);
+      // Readbacks only where a host op needs the values (pooling, attention reshapes), far fewer than launches.
+      expect(m.transfers.downloads, m.model).toBeLessThan(m.transfers.launches / 2);
     }
   });
 });

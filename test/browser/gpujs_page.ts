@@ -2,7 +2,14 @@
 // browser together with gpu.js's browser build, it runs the gpujs backend's kernels on WebGL and the naive
 // reference kernels in the same page, and reports max |diff| per op. Also times gpujs against simd.
 import * as gpujsLib from "gpu.js";
+import { ParamMap } from "../../src/models/params.js";
+import { ResNet, cifarResNetConfig } from "../../src/models/resnet.js";
+import { VisionTransformer } from "../../src/models/vit.js";
 import { autoBackend, gpujsBackend, referenceBackend, simdBackend } from "../../src/tensor/backends.js";
+import resnetGolden from "../golden/cifar_resnet_tiny.json";
+import vitGolden from "../golden/vit_tiny.json";
+import { detInput, detTensorValues } from "../helpers/detweights.js";
+import type { ModelGoldenBase } from "../helpers/golden.js";
 import {
   type Backend,
   Rng,
@@ -43,6 +50,34 @@ export interface PageReport {
   hardware: boolean;
   autoBackend: string;
   diffs: OpDiff[];
+}
+
+/** What crossed between host and device during one computation on gpujs (runtime.transfers). */
+export interface TransferCount {
+  launches: number;
+  uploads: number;
+  downloads: number;
+}
+
+/** A chain of GPU ops run with the output read once at the end. */
+export interface ChainReport {
+  ops: number;
+  /** Transfers before the final read (the chain itself), and the read's own. */
+  beforeRead: TransferCount;
+  read: TransferCount;
+  maxAbsDiff: number;
+  maxAbsRef: number;
+  /** Output textures alive before and after dispose() of the tensors the page kept (h and p). */
+  liveBefore: number;
+  liveAfterDispose: number;
+}
+
+/** A whole model forward on gpujs (WebGL) against PyTorch's logits. */
+export interface ModelReport {
+  model: string;
+  maxAbsDiff: number;
+  maxAbsRef: number;
+  transfers: TransferCount;
 }
 
 export interface TimingRow {
@@ -166,6 +201,110 @@ function bench(runs: number): TimingRow[] {
   return rows;
 }
 
-const page = globalThis as { zoaGpujsCheck?: () => PageReport; zoaGpujsBench?: (runs: number) => TimingRow[] };
+function counts(rt: { transfers: TransferCount }): TransferCount {
+  const { launches, uploads, downloads } = rt.transfers;
+  return { launches, uploads, downloads };
+}
+
+function minus(a: TransferCount, b: TransferCount): TransferCount {
+  return { launches: a.launches - b.launches, uploads: a.uploads - b.uploads, downloads: a.downloads - b.downloads };
+}
+
+function maxDiff(got: Float32Array, want: Float32Array): { maxAbsDiff: number; maxAbsRef: number } {
+  if (got.length !== want.length) throw new Error(`${got.length} values, expected ${want.length}`);
+  let maxAbsDiff = 0;
+  let maxAbsRef = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    maxAbsDiff = Number.isNaN(d) ? Infinity : Math.max(maxAbsDiff, d);
+    maxAbsRef = Math.max(maxAbsRef, Math.abs(want[i]));
+  }
+  return { maxAbsDiff, maxAbsRef };
+}
+
+/** A residual block and a classifier head, ten GPU ops, no host op between them: the data never leaves the GPU. */
+function chain(): ChainReport {
+  provideGpujs(gpujsLib);
+  const rt = gpu.runtime();
+  const rng = new Rng(23);
+  const x = rand([4, 8, 8, 8], rng);
+  const w1 = rand([8, 8, 3, 3], rng, -0.3, 0.3);
+  const w2 = rand([8, 8, 3, 3], rng, -0.3, 0.3);
+  const bn = { weight: rand([8], rng), bias: rand([8], rng), runningMean: rand([8], rng), runningVar: rand([8], rng, 0.5, 2), eps: 1e-5 };
+  const fc = rand([10, 512], rng, -0.05, 0.05);
+  const fb = rand([10], rng);
+  const kept: Tensor[] = [];
+  const run = (): Tensor => {
+    const h = relu(batchNorm(conv2d(x, w1, null, { padding: 1 }), bn));
+    const y = relu(add(batchNorm(conv2d(h, w2, null, { padding: 1 }), bn), x));
+    const p = softmax(linear(y.reshape([4, 512]), fc, fb), -1);
+    if (kept.length === 0) kept.push(h, p);
+    return p;
+  };
+  const want = withBackend(referenceBackend, run).data;
+  kept.length = 0;
+  const t0 = counts(rt);
+  const got = withBackend(gpu, run);
+  const t1 = counts(rt);
+  const liveBefore = rt.transfers.liveTextures;
+  const values = got.data;
+  const t2 = counts(rt);
+  // Finalizers run between tasks, never inside this synchronous function: the live count moves only by dispose().
+  for (const t of kept) t.dispose();
+  return {
+    ops: 10,
+    beforeRead: minus(t1, t0),
+    read: minus(t2, t1),
+    ...maxDiff(values, want),
+    liveBefore,
+    liveAfterDispose: rt.transfers.liveTextures,
+  };
+}
+
+function detParams(g: ModelGoldenBase): ParamMap {
+  const m = new Map<string, Tensor>();
+  for (const p of g.params) {
+    const v = detTensorValues(p.name, p.shape);
+    if (v) m.set(p.name, new Tensor(p.shape, v));
+  }
+  return new ParamMap(m, "det-weights");
+}
+
+/** The tiny PyTorch-golden models (test/golden) forward on gpujs, logits read back at the end. */
+function models(): ModelReport[] {
+  provideGpujs(gpujsLib);
+  const rt = gpu.runtime();
+  const rg = resnetGolden as unknown as ModelGoldenBase & { config: { depth: number; numClasses: number; imgSize: number } };
+  const vg = vitGolden as unknown as ModelGoldenBase & {
+    config: { imgSize: number; patch: number; inChans: number; dim: number; depth: number; heads: number; mlpRatio: number; numClasses: number; eps: number };
+  };
+  const c = vg.config;
+  const nets: { model: string; g: ModelGoldenBase; net: { forward(x: Tensor): { logits: Tensor } } }[] = [
+    { model: "tiny CIFAR ResNet (depth 8)", g: rg, net: new ResNet(cifarResNetConfig(rg.config.depth, rg.config.numClasses, rg.config.imgSize), detParams(rg)) },
+    {
+      model: "tiny ViT (depth 3)",
+      g: vg,
+      net: new VisionTransformer(
+        { imgSize: c.imgSize, patchSize: c.patch, inChans: c.inChans, embedDim: c.dim, depth: c.depth, numHeads: c.heads, mlpRatio: c.mlpRatio, numClasses: c.numClasses, eps: c.eps },
+        detParams(vg),
+      ),
+    },
+  ];
+  return nets.map(({ model, g, net }) => {
+    const x = new Tensor(g.input.shape, detInput(g.input.shape));
+    const t0 = counts(rt);
+    const logits = withBackend(gpu, () => net.forward(x).logits).data;
+    return { model, ...maxDiff(logits, Float32Array.from(g.logits.data)), transfers: minus(counts(rt), t0) };
+  });
+}
+
+const page = globalThis as {
+  zoaGpujsCheck?: () => PageReport;
+  zoaGpujsBench?: (runs: number) => TimingRow[];
+  zoaGpujsChain?: () => ChainReport;
+  zoaGpujsModels?: () => ModelReport[];
+};
 page.zoaGpujsCheck = check;
 page.zoaGpujsBench = bench;
+page.zoaGpujsChain = chain;
+page.zoaGpujsModels = models;

@@ -3,10 +3,11 @@
 //   out[n,k,oy,ox] = bias[k] + sum_{c<Cg,i<kh,j<kw} x[n, g*Cg + c, oy*sh - ph + i*dh, ox*sw - pw + j*dw] * w[k,c,i,j], g = k / Kg
 // Output [x=OW, y=OH, z=n*K + k]; n and g come from floor((z + 0.5) / K) (exact, see limits.ts). Images are
 // processed in chunks so every index stays below MAX_GPU_ELEMENTS; a weight tensor above it runs on the CPU.
+// One chunk (the usual case) reads x where it is and leaves the output on the GPU (runtime.ts, residency).
 import type { KernelFn, KernelSpecs } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
 import { DEFAULT_GPU_LIMITS, type GpuLimits, fits } from "./limits.js";
-import { type GpujsRuntime, type KernelThis, readInto } from "./runtime.js";
+import type { GpujsRuntime, KernelThis } from "./runtime.js";
 
 interface ConvConstants {
   C: number;
@@ -58,10 +59,9 @@ export function conv2dGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"conv2d">
     const [K, Cg, kh, kw] = w.shape;
     const { stride, padding, dilation, groups: G, outShape } = attrs;
     const [, , OH, OW] = outShape;
-    const out = new Tensor(outShape);
-    if (out.size === 0) return out;
     const perImageIn = C * H * W;
     const perImageOut = K * OH * OW;
+    if (N * perImageOut === 0) return new Tensor(outShape);
     // Images per launch: input and output chunks below MAX_GPU_ELEMENTS, n*K + k below MAX_GPU_DIVIDEND.
     const chunk = Math.min(
       N,
@@ -74,15 +74,22 @@ export function conv2dGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"conv2d">
       C, H, W, K, Cg, Kg: K / G, kh, kw,
       sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1], dh: dilation[0], dw: dilation[1],
     };
-    const b = bias ? bias.data : new Float32Array(K);
     const runtime = rt();
+    const convKey = (nc: number, sizes: string): string => `conv2d|${nc}|${Object.values(c).join(",")}|${OH},${OW}|${sizes}`;
+    if (chunk >= N) {
+      const key = convKey(N, `${x.size},${w.size}|${runtime.argKey(x, w)},${bias ? runtime.argKey(bias) : "h"}`);
+      const k = runtime.kernel(key, () => ({ body: conv2dBody as never, settings: { output: [OW, OH, N * K], constants: { ...c }, ...runtime.outputSettings } }));
+      return runtime.run(k, outShape, runtime.arg(x), runtime.arg(w), bias ? runtime.arg(bias) : runtime.hostArg(new Float32Array(K)));
+    }
+    const out = new Tensor(outShape);
+    const wd = runtime.hostArg(w.data);
+    const bd = runtime.hostArg(bias ? bias.data : new Float32Array(K));
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nc = Math.min(chunk, N - n0);
       // Chunks are whole images, so a chunk of x is contiguous: n in the kernel counts from the chunk start.
       const xs = x.data.subarray(n0 * perImageIn, (n0 + nc) * perImageIn);
-      const key = `conv2d|${nc}|${Object.values(c).join(",")}|${OH},${OW}|${xs.length},${w.size}`;
-      const k = runtime.kernel(key, () => ({ body: conv2dBody as never, settings: { output: [OW, OH, nc * K], constants: { ...c } } }));
-      readInto(k(xs, w.data, b), out.data, n0 * perImageOut);
+      const k = runtime.kernel(convKey(nc, `${xs.length},${w.size}|h,h,h`), () => ({ body: conv2dBody as never, settings: { output: [OW, OH, nc * K], constants: { ...c } } }));
+      runtime.runInto(k, out.data, n0 * perImageOut, runtime.hostArg(xs), wd, bd);
     }
     return out;
   };

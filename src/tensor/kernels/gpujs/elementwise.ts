@@ -4,11 +4,11 @@
 // (index (z*mid + y)*inner + x), varies over the mid block only (index y: a bias, a per-channel scale, a
 // position embedding), or is a scalar (index 0). Other broadcasts run on the CPU. Output [x=inner, y=mid, z=outer].
 // GELU uses erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7) since GLSL has no erf; tanh and sigmoid are
-// written so no exp overflows.
+// written so no exp overflows. Outputs stay on the GPU on the GL backends (runtime.ts, residency).
 import type { BinaryOp, KernelFn, KernelSpecs, UnaryOp } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
 import { DEFAULT_GPU_LIMITS, type GpuLimits, fits } from "./limits.js";
-import { type GpujsRuntime, type KernelThis, readInto } from "./runtime.js";
+import type { GpujsRuntime, KernelThis } from "./runtime.js";
 
 const UNARY_CODE: Record<UnaryOp, number> = {
   relu: 0, gelu: 1, exp: 2, log: 3, sqrt: 4, rsqrt: 5, abs: 6, neg: 7, square: 8, tanh: 9, sigmoid: 10,
@@ -107,14 +107,20 @@ export function foldOperand(shape: readonly number[], outShape: readonly number[
 
 export function unaryGpujs(rt: () => GpujsRuntime, lim: GpuLimits = DEFAULT_GPU_LIMITS): KernelFn<"unary"> {
   return ({ x }: KernelSpecs["unary"]["inputs"], { op }: KernelSpecs["unary"]["attrs"]): Tensor => {
-    const out = new Float32Array(x.size);
+    if (x.size === 0) return new Tensor(x.shape);
     const runtime = rt();
-    // Contiguous chunks below MAX_GPU_ELEMENTS (the thread index is the array index).
+    const constants = { op: UNARY_CODE[op] };
+    if (fits(lim, x.size)) {
+      const k = runtime.kernel(`unary|${op}|${x.size}|${runtime.argKey(x)}`, () => ({ body: unaryBody as never, settings: { output: [x.size], constants, ...runtime.outputSettings } }));
+      return runtime.run(k, x.shape, runtime.arg(x));
+    }
+    // Contiguous host chunks below MAX_GPU_ELEMENTS (the thread index is the array index).
+    const out = new Float32Array(x.size);
     const chunk = lim.elements - 1;
     for (let s = 0; s < x.size; s += chunk) {
       const part = x.data.subarray(s, Math.min(x.size, s + chunk));
-      const k = runtime.kernel(`unary|${op}|${part.length}`, () => ({ body: unaryBody as never, settings: { output: [part.length], constants: { op: UNARY_CODE[op] } } }));
-      readInto(k(part), out, s);
+      const k = runtime.kernel(`unary|${op}|${part.length}|h`, () => ({ body: unaryBody as never, settings: { output: [part.length], constants } }));
+      runtime.runInto(k, out, s, runtime.hostArg(part));
     }
     return new Tensor(x.shape, out);
   };
@@ -124,11 +130,11 @@ export function binaryGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"binary">
   return (inputs: KernelSpecs["binary"]["inputs"], attrs: KernelSpecs["binary"]["attrs"]): Tensor => {
     const { a, b } = inputs;
     const { op, outShape } = attrs;
-    const out = new Tensor(outShape);
-    if (out.size === 0) return out;
+    const size = outShape.reduce((p, d) => p * d, 1);
+    if (size === 0) return new Tensor(outShape);
     const fa = foldOperand(a.shape, outShape);
     const fb = foldOperand(b.shape, outShape);
-    if (!fa || !fb || !fits(lim, out.size, a.size, b.size)) return fallback(inputs, attrs);
+    if (!fa || !fb || !fits(lim, size, a.size, b.size)) return fallback(inputs, attrs);
     // The geometry comes from an operand read over the mid block; two such operands must agree on it.
     const shaped = fa.mode === 1 ? fa : fb;
     if (fa.mode === 1 && fb.mode === 1 && (fa.outer !== fb.outer || fa.mid !== fb.mid)) return fallback(inputs, attrs);
@@ -141,9 +147,12 @@ export function binaryGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"binary">
       mid: shaped.mid,
       inner: shaped.inner,
     };
-    const key = `binary|${Object.values(c).join(",")},${shaped.outer}|${a.size},${b.size}`;
-    const k = rt().kernel(key, () => ({ body: binaryBody as never, settings: { output: [shaped.inner, shaped.mid, shaped.outer], constants: { ...c } } }));
-    readInto(k(a.data, b.data), out.data);
-    return out;
+    const runtime = rt();
+    const key = `binary|${Object.values(c).join(",")},${shaped.outer}|${a.size},${b.size}|${runtime.argKey(a, b)}`;
+    const k = runtime.kernel(key, () => ({
+      body: binaryBody as never,
+      settings: { output: [shaped.inner, shaped.mid, shaped.outer], constants: { ...c }, ...runtime.outputSettings },
+    }));
+    return runtime.run(k, outShape, runtime.arg(a), runtime.arg(b));
   };
 }

@@ -3,11 +3,13 @@
 // M, N = output rows, cols; K = contracted dim; bz = broadcast batch index. Transposes and batch broadcasting
 // are strides and per-batch offsets (computed here on the CPU), so inputs go up as they are. Output [x=N, y=M, z=batch].
 // Float32 accumulation in K order on the GL backends (error ~ K * 2^-24 * sum |a b|); the cpu mode sums in float64.
+// A product that fits one launch reads its operands where they are (textures stay on the GPU) and returns a
+// device tensor on the GL backends; split products (planGemm) read host arrays and write a host tensor.
 import type { KernelFn, KernelSpecs } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
 import { batchOffsets } from "../cpu/matmul.js";
 import { DEFAULT_GPU_LIMITS, type GpuLimits, fits } from "./limits.js";
-import { type GpujsRuntime, type KernelThis, readInto } from "./runtime.js";
+import type { GpujsRuntime, KernelThis } from "./runtime.js";
 
 interface GemmConstants {
   K: number;
@@ -37,12 +39,16 @@ export interface Launch {
   outOffset: number;
 }
 
-/** Compiles (or reuses) the GEMM kernel for these sizes and strides and runs one launch into `out`. */
+function gemmKey(rows: number, N: number, batches: number, c: GemmConstants, sizes: string): string {
+  return `gemm|${rows},${N},${batches}|${c.K},${c.aI},${c.aK},${c.bK},${c.bJ}|${sizes}`;
+}
+
+/** Compiles (or reuses) the GEMM kernel for these sizes and strides and runs one split launch into `out`. */
 export function runGemm(rt: GpujsRuntime, L: Launch, b: Float32Array, N: number, c: GemmConstants, out: Float32Array): void {
   const batches = L.offA.length;
-  const key = `gemm|${L.rows},${N},${batches}|${c.K},${c.aI},${c.aK},${c.bK},${c.bJ}|${L.a.length},${b.length}`;
+  const key = gemmKey(L.rows, N, batches, c, `${L.a.length},${b.length}|h,h`);
   const k = rt.kernel(key, () => ({ body: gemmBody as never, settings: { output: [N, L.rows, batches], constants: { ...c } } }));
-  readInto(k(L.a, b, L.offA, L.offB), out, L.outOffset);
+  rt.runInto(k, out, L.outOffset, rt.hostArg(L.a), rt.hostArg(b), rt.hostArg(L.offA), rt.hostArg(L.offB));
 }
 
 /**
@@ -101,8 +107,8 @@ export function matmulGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"matmul">
     const M = outShape[outShape.length - 2];
     const N = outShape[outShape.length - 1];
     const K = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
-    const out = new Tensor(outShape);
-    if (out.size === 0 || K === 0) return out;
+    const size = outShape.reduce((p, d) => p * d, 1);
+    if (size === 0 || K === 0) return new Tensor(outShape);
     if (!fits(lim, b.size)) return fallback(inputs, attrs);
     // Per-batch element offsets of each operand (0 stride on broadcast batch dims).
     const { offA, offB } = batchOffsets(a.shape, b.shape, outShape.slice(0, -2));
@@ -115,9 +121,17 @@ export function matmulGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"matmul">
       bK: transposeB ? 1 : bCols,
       bJ: transposeB ? bCols : 1,
     };
+    const runtime = rt();
+    if (fits(lim, size, a.size)) {
+      // One launch over every batch: operands as they are (textures or host arrays), output where the runtime keeps it.
+      const batches = offA.length;
+      const key = gemmKey(M, N, batches, c, `${a.size},${b.size}|${runtime.argKey(a, b)}`);
+      const k = runtime.kernel(key, () => ({ body: gemmBody as never, settings: { output: [N, M, batches], constants: { ...c }, ...runtime.outputSettings } }));
+      return runtime.run(k, outShape, runtime.arg(a), runtime.arg(b), runtime.hostArg(Float32Array.from(offA)), runtime.hostArg(Float32Array.from(offB)));
+    }
     const launches = planGemm(lim, a.data, transposeA, M, N, K, c.aI, offA, offB);
     if (!launches) return fallback(inputs, attrs);
-    const runtime = rt();
+    const out = new Tensor(outShape);
     for (const L of launches) runGemm(runtime, L, b.data, N, c, out.data);
     return out;
   };

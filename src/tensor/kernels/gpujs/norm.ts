@@ -4,10 +4,11 @@
 //   y[r,i] = (x[r,i] - mean[r]) * rstd[r] * weight[i] + bias[i]       (ones / zeros when absent)
 // batchNorm on x [N, C, S]: y = x * scale[c] + shift[c], scale = w / sqrt(var + eps), shift = b - mean * scale,
 // with the C-long scale and shift computed on the CPU (as kernels/cpu/norm.ts). Output [x=S, y=C, z=N].
+// Both take x where it is and leave the output on the GPU on the GL backends (runtime.ts, residency).
 import type { KernelFn, KernelSpecs } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
 import { DEFAULT_GPU_LIMITS, type GpuLimits, fits } from "./limits.js";
-import { type GpujsRuntime, type KernelArg, type KernelThis, readInto } from "./runtime.js";
+import type { GpujsRuntime, KernelArg, KernelThis } from "./runtime.js";
 
 /** Kernel body: thread x = row. */
 export function rowMeanBody(this: KernelThis<{ D: number }>, x: Float32Array): number {
@@ -54,23 +55,27 @@ export function layerNormGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"layer
     const { x, weight, bias } = inputs;
     const D = x.shape[x.rank - 1];
     const R = D === 0 ? 0 : x.size / D;
-    const out = new Tensor(x.shape);
-    if (out.size === 0) return out;
+    if (x.size === 0) return new Tensor(x.shape);
     if (!fits(lim, x.size)) return fallback(inputs, attrs);
     const runtime = rt();
-    const size = `${R},${D}`;
+    const size = `${R},${D}|${runtime.argKey(x)}`;
     const meanK = runtime.kernel(`layerNorm.mean|${size}`, () => ({ body: rowMeanBody as never, settings: { output: [R], constants: { D }, pipeline: true } }));
     const rstdK = runtime.kernel(`layerNorm.rstd|${size}|${attrs.eps}`, () => ({
       body: rowRstdBody as never,
       settings: { output: [R], constants: { D, eps: attrs.eps }, pipeline: true },
     }));
-    const applyK = runtime.kernel(`layerNorm.apply|${size}`, () => ({ body: layerNormApplyBody as never, settings: { output: [D, R], constants: { D } } }));
-    const mean = meanK(x.data) as KernelArg;
-    const rstd = rstdK(x.data, mean) as KernelArg;
-    const w = weight ? weight.data : new Float32Array(D).fill(1);
-    const b = bias ? bias.data : new Float32Array(D);
-    readInto(applyK(x.data, mean, rstd, w, b), out.data);
-    return out;
+    const wb = `${weight ? runtime.argKey(weight) : "h"},${bias ? runtime.argKey(bias) : "h"}`;
+    const applyK = runtime.kernel(`layerNorm.apply|${size}|${wb}`, () => ({
+      body: layerNormApplyBody as never,
+      settings: { output: [D, R], constants: { D }, ...runtime.outputSettings },
+    }));
+    const xa = runtime.arg(x);
+    const mean = meanK(xa) as KernelArg;
+    const rstd = rstdK(xa, mean) as KernelArg;
+    runtime.transfers.launches += 2;
+    const w = weight ? runtime.arg(weight) : runtime.hostArg(new Float32Array(D).fill(1));
+    const b = bias ? runtime.arg(bias) : runtime.hostArg(new Float32Array(D));
+    return runtime.run(applyK, x.shape, xa, mean, rstd, w, b);
   };
 }
 
@@ -79,8 +84,7 @@ export function batchNormGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"batch
     const { x, mean, variance, weight, bias } = inputs;
     const N = x.shape[0];
     const C = x.shape[1];
-    const out = new Tensor(x.shape);
-    if (out.size === 0) return out;
+    if (x.size === 0) return new Tensor(x.shape);
     if (!fits(lim, x.size)) return fallback(inputs, attrs);
     const S = x.size / (N * C);
     const scale = new Float32Array(C);
@@ -90,8 +94,11 @@ export function batchNormGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"batch
       scale[c] = (weight ? weight.data[c] : 1) * inv;
       shift[c] = (bias ? bias.data[c] : 0) - mean.data[c] * scale[c];
     }
-    const k = rt().kernel(`batchNorm|${N},${C},${S}`, () => ({ body: channelAffineBody as never, settings: { output: [S, C, N], constants: { C, S } } }));
-    readInto(k(x.data, scale, shift), out.data);
-    return out;
+    const runtime = rt();
+    const k = runtime.kernel(`batchNorm|${N},${C},${S}|${runtime.argKey(x)}`, () => ({
+      body: channelAffineBody as never,
+      settings: { output: [S, C, N], constants: { C, S }, ...runtime.outputSettings },
+    }));
+    return runtime.run(k, x.shape, runtime.arg(x), runtime.hostArg(scale), runtime.hostArg(shift));
   };
 }

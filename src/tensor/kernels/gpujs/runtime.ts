@@ -1,9 +1,15 @@
 // The gpu.js runtime behind the "gpujs" backend: where gpu.js comes from, one GPU instance, compiled kernels
-// cached per shape, and the readback of kernel outputs into flat Float32Arrays.
+// cached per shape, and how tensors cross between host and device.
+// Residency: on the GL kernel classes (WebGL2/WebGL/headless-gl) an op's output stays on the GPU as a texture
+// (gpu.js pipeline mode, immutable so every call renders to a fresh texture) wrapped in a Tensor
+// (TextureData); the next op passes that texture straight to its kernel, and the host reads the values back
+// only when something asks for `tensor.data`. gpu.js's cpu mode returns arrays, so there every op output is
+// on the host as before. `transfers` counts uploads, readbacks and launches (the residency tests read it).
 // gpu.js is never imported at module load: Node requires it on first use (process.getBuiltinModule +
 // createRequire), a browser page hands it over with provideGpujs() or loads dist/gpu-browser.js as a script
 // (global GPU). So the default backend, and bundles without gpu.js, pay nothing for it.
 // Only the small part of gpu.js used here is typed (structurally), so no `any` crosses this module.
+import { type DeviceData, Tensor } from "../../tensor.js";
 
 /** What the backend asks gpu.js for: "auto" is headlessgl-or-cpu in Node, gpu.js's own choice in a browser. */
 export type GpujsMode = "auto" | "gpu" | "cpu" | "webgl2" | "webgl" | "headlessgl" | "webasm";
@@ -29,6 +35,9 @@ export interface KernelThis<C> {
 export interface GpuTexture {
   toArray(): unknown;
   delete(): void;
+  /** Texture size in texels [w, h] and the kernel output it holds [x, y, z] (gpu.js bakes both into readers). */
+  readonly size?: readonly number[];
+  readonly output?: readonly number[];
 }
 
 export type KernelArg = Float32Array | GpuTexture;
@@ -44,6 +53,8 @@ export interface KernelSettings {
   constants: Record<string, number>;
   /** Keep the result on the device (a texture) so the next kernel reads it without a readback. */
   pipeline?: boolean;
+  /** With pipeline: each call renders to a new texture (the caller deletes it), not over the last one. */
+  immutable?: boolean;
 }
 
 /** A kernel body: `this` gives thread ids and constants, arguments are flat arrays, the result one float. */
@@ -163,11 +174,66 @@ const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|microsoft basi
 // Compiled kernels kept per runtime; each distinct shape compiles once (a shader compile on the GL backends).
 const MAX_CACHED_KERNELS = 128;
 
+/** What crossed between host and device since the runtime started (or since resetTransfers). */
+export interface Transfers {
+  /** Kernel launches. */
+  launches: number;
+  /** Host arrays passed to a kernel (each is copied to the device by the call). */
+  uploads: number;
+  /** Op outputs copied back to the host. */
+  downloads: number;
+  /** Output textures alive now (made, not yet released). */
+  liveTextures: number;
+}
+
+/** An op output kept on the GPU: one texture, shared by the tensors that view it, read back at most once. */
+export class TextureData implements DeviceData {
+  private refs = 0;
+  private host: Float32Array | null = null;
+  private tex: GpuTexture | null;
+
+  constructor(
+    readonly owner: GpujsRuntime,
+    texture: GpuTexture,
+    readonly size: number,
+  ) {
+    this.tex = texture;
+    owner.transfers.liveTextures++;
+  }
+
+  /** The texture, or null once released. */
+  get texture(): GpuTexture | null {
+    return this.tex;
+  }
+
+  read(): Float32Array {
+    if (this.host) return this.host;
+    if (!this.tex) throw new Error("gpujs: texture read after release");
+    this.host = flatten(this.tex, this.size);
+    this.owner.transfers.downloads++;
+    return this.host;
+  }
+
+  retain(): void {
+    this.refs++;
+  }
+
+  release(): void {
+    if (--this.refs > 0 || !this.tex) return;
+    this.tex.delete();
+    this.tex = null;
+    this.owner.transfers.liveTextures--;
+  }
+}
+
 export class GpujsRuntime {
   readonly gpu: GpuInstance;
   readonly mode: ResolvedGpujsMode;
   /** The GL renderer string where there is one (e.g. "ANGLE (Google, Vulkan 1.3.0 (SwiftShader ...))"). */
   readonly renderer: string | null;
+  /** Op outputs stay on the device as textures (the GL kernel classes); false in gpu.js's cpu/webasm modes. */
+  readonly resident: boolean;
+  readonly transfers: Transfers = { launches: 0, uploads: 0, downloads: 0, liveTextures: 0 };
   private readonly cache = new Map<string, GpuKernel>();
 
   constructor(requested: GpujsMode) {
@@ -185,6 +251,68 @@ export class GpujsRuntime {
     const got = flatten(probe(Float32Array.of(2, -3)), 2);
     if (got[0] !== 3.5 || got[1] !== -1.5) throw new GpujsUnavailableError(`gpu.js mode ${this.mode} computed [${got.join(", ")}] for the probe, expected [3.5, -1.5]`);
     this.renderer = rendererOf(this.gpu.context);
+    this.resident = this.mode === "webgl2" || this.mode === "webgl" || this.mode === "headlessgl";
+  }
+
+  /** Zeroes the launch / upload / download counters (liveTextures stays: it is a level, not a count). */
+  resetTransfers(): void {
+    this.transfers.launches = 0;
+    this.transfers.uploads = 0;
+    this.transfers.downloads = 0;
+  }
+
+  /** Settings for a kernel whose output is an op's result: a fresh texture per call where outputs are resident. */
+  get outputSettings(): { pipeline: boolean; immutable: boolean } {
+    return { pipeline: this.resident, immutable: this.resident };
+  }
+
+  /** The texture of `t` when this runtime made it and it is still alive, else null. */
+  textureOf(t: Tensor): GpuTexture | null {
+    const d = t.device;
+    return d instanceof TextureData && d.owner === this ? d.texture : null;
+  }
+
+  /** How `t` reaches a kernel: its texture (no copy) when resident here, else its host values (uploaded by the call). */
+  arg(t: Tensor): KernelArg {
+    const tex = this.textureOf(t);
+    if (tex) return tex;
+    this.transfers.uploads++;
+    return t.data;
+  }
+
+  /** A host array argument (weights folded on the CPU, offsets): counted as an upload. */
+  hostArg(a: Float32Array): Float32Array {
+    this.transfers.uploads++;
+    return a;
+  }
+
+  /**
+   * The part of a kernel's cache key that names how the tensors reach it: gpu.js compiles one shader per
+   * argument kind, and bakes a texture argument's size into it ("h" host array, "t<w>x<h>:<output>" texture).
+   */
+  argKey(...ts: Tensor[]): string {
+    return ts
+      .map((t) => {
+        const tex = this.textureOf(t);
+        return tex ? `t${(tex.size ?? []).join("x")}:${(tex.output ?? []).join("x")}` : "h";
+      })
+      .join(",");
+  }
+
+  /** Runs `k` on `args` and wraps the result as a tensor of `shape`: on the device where resident, else on the host. */
+  run(k: GpuKernel, shape: readonly number[], ...args: KernelArg[]): Tensor {
+    const n = shape.reduce((p, d) => p * d, 1);
+    const result = k(...args);
+    this.transfers.launches++;
+    if (isTexture(result)) return Tensor.onDevice(shape, new TextureData(this, result, n));
+    return new Tensor(shape, flatten(result, n));
+  }
+
+  /** Runs `k` and copies its (host) result into `dst` from `offset`: the split launches of a large op. */
+  runInto(k: GpuKernel, dst: Float32Array, offset: number, ...args: KernelArg[]): void {
+    readInto(k(...args), dst, offset);
+    this.transfers.launches++;
+    if (this.resident) this.transfers.downloads++;
   }
 
   /** True for a GL/WebGPU kernel class on a hardware renderer (not SwiftShader / llvmpipe). */
@@ -209,7 +337,7 @@ export class GpujsRuntime {
     const { body, settings } = make();
     const k = this.gpu.createKernel(body, {
       ...settings,
-      immutable: false,
+      immutable: settings.immutable ?? false,
       precision: "single",
       tactic: "precision",
       // Loops run to constants baked into the shader; this only lifts gpu.js's default guard of 1000.

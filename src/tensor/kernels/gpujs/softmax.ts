@@ -2,11 +2,11 @@
 //   lse[r] = max_i x[r, i] + log(sum_i exp(x[r, i] - max))          (one thread per row, a pipeline texture)
 //   out[r, i] = exp(x[r, i] - lse[r])   (softmax)   or   x[r, i] - lse[r]   (logSoftmax)
 // x viewed as [outer, D, inner] with D the softmax axis; row r = a*inner + b. The lse texture is read by
-// the second kernel without a readback. Float32 sums in the GL modes (error ~ D * 2^-24 relative).
+// the second kernel without a readback; the output stays on the GPU on the GL backends (runtime.ts). Float32 sums in the GL modes (error ~ D * 2^-24 relative).
 import type { KernelFn, KernelSpecs } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
 import { DEFAULT_GPU_LIMITS, type GpuLimits, fits } from "./limits.js";
-import { type GpujsRuntime, type KernelArg, type KernelThis, readInto } from "./runtime.js";
+import type { GpujsRuntime, KernelArg, KernelThis } from "./runtime.js";
 
 interface RowConstants {
   D: number;
@@ -38,20 +38,20 @@ export function softmaxGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"softmax
     let inner = 1;
     for (let d = axis + 1; d < x.rank; d++) inner *= x.shape[d];
     const outer = D * inner === 0 ? 0 : x.size / (D * inner);
-    const out = new Tensor(x.shape);
-    if (out.size === 0) return out;
+    if (x.size === 0) return new Tensor(x.shape);
     const rows = outer * inner;
     if (!fits(lim, x.size) || rows >= lim.dividend) return fallback(inputs, attrs);
     const runtime = rt();
     const c: RowConstants = { D, inner };
-    const size = `${D},${inner},${outer}`;
+    const size = `${D},${inner},${outer}|${runtime.argKey(x)}`;
     const stats = runtime.kernel(`softmax.lse|${size}`, () => ({ body: logSumExpBody as never, settings: { output: [rows], constants: { ...c }, pipeline: true } }));
     const apply = runtime.kernel(`softmax.apply|${size}|${log}`, () => ({
       body: softmaxApplyBody as never,
-      settings: { output: [inner, D, outer], constants: { ...c, log: log ? 1 : 0 } },
+      settings: { output: [inner, D, outer], constants: { ...c, log: log ? 1 : 0 }, ...runtime.outputSettings },
     }));
-    const lse = stats(x.data) as KernelArg;
-    readInto(apply(x.data, lse), out.data);
-    return out;
+    const xa = runtime.arg(x);
+    const lse = stats(xa) as KernelArg;
+    runtime.transfers.launches++;
+    return runtime.run(apply, x.shape, xa, lse);
   };
 }
