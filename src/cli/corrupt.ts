@@ -8,6 +8,7 @@ import { encodeCifar, readCifar } from "../data/cifar.js";
 import { CORRUPTIONS, type CorruptionName, corruptSet, frostTexturesFor, isCorruptionName } from "../data/corruptions/index.js";
 import { FROST_FILES, FrostTextureError, type FrostTextures } from "../data/corruptions/frost_texture.js";
 import { setBackend } from "../tensor/backends.js";
+import { DEFAULT_BACKEND } from "./model_flags.js";
 import { type FlagSpecs, UsageError, helpText, parseFlags, required } from "./args.js";
 import { requireFile, writeOutput } from "./common.js";
 import { Progress } from "./progress.js";
@@ -21,7 +22,7 @@ const FLAGS = {
   seed: { kind: "int", default: 0, help: "seed of the per-image random streams" },
   frost: { kind: "string", help: "directory with frost1.png..frost5.jpg (default: procedural stand-in)" },
   quiet: { kind: "bool", help: "no progress bar" },
-  backend: { kind: "string", default: "auto", help: "auto|simd|cpu|reference|gpujs, as for the other commands (the corruptions are plain loops and run the same on all)" },
+  backend: { kind: "string", default: DEFAULT_BACKEND, help: "$ZOA_BACKEND or auto; auto|simd|cpu|reference|gpujs, as for the other commands (the corruptions are plain loops and run the same on all)" },
   help: { kind: "bool", help: "show this help" },
 } satisfies FlagSpecs;
 
@@ -59,7 +60,7 @@ export async function corruptCommand(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    setBackend(f.backend ?? "auto");
+    setBackend(f.backend ?? DEFAULT_BACKEND);
   } catch (e) {
     throw new UsageError(`zoa corrupt: --backend: ${(e as Error).message}`);
   }

@@ -8,6 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { DEFAULT_ZOA_VARIANT, ZOA_VARIANTS, type ZoaVariantName } from "../zoa/variants.js";
 import { adaptJson, parseMethods } from "./adapt_run.js";
+import { DEFAULT_BACKEND } from "./model_flags.js";
 import { type FlagSpecs, UsageError, helpText, parseFlags } from "./args.js";
 import { requireFile, writeOutput } from "./common.js";
 import { type DemoData, cifarData, proceduralData } from "./demo_data.js";
@@ -52,7 +53,7 @@ const FLAGS = {
   "calib-method": { kind: "string", help: "minmax|percentile|search (default: ResNet minmax, ViT search)" },
   exec: { kind: "string", default: "simulated", help: "quantized execution: simulated | integer" },
   "edge-bits": { kind: "int", default: 8, help: "bits of the first conv and last linear (0: same as the rest)" },
-  backend: { kind: "string", default: "auto", help: "auto|cpu|reference (and simd where available)" },
+  backend: { kind: "string", default: DEFAULT_BACKEND, help: "$ZOA_BACKEND or auto; auto|cpu|reference (and simd where available)" },
   "zoa-variant": { kind: "string", default: DEFAULT_ZOA_VARIANT, help: `ZOA configuration: ${ZOA_VARIANTS.join("|")}` },
   html: { kind: "string", default: "zoa-demo-report.html", help: "HTML report file" },
   "no-html": { kind: "bool", help: "write no HTML report" },
@@ -154,7 +155,7 @@ function settings(f: Flags, frostDir: string | undefined): DemoSettings {
     sourceN: positive("source-n", f["source-n"], 256),
     calibN: positive("calib-n", f["calib-n"], 32),
     exec: f.exec ?? "simulated",
-    backend: f.backend ?? "auto",
+    backend: f.backend ?? DEFAULT_BACKEND,
     edgeBits: f["edge-bits"] ?? 8,
     zoaVariant: variant,
     frostDir,

@@ -13,6 +13,9 @@ import { setBackend } from "../tensor/backends.js";
 import { type FlagSpecs, UsageError } from "./args.js";
 import { requireFile } from "./common.js";
 
+/** --backend when not given: $ZOA_BACKEND (so a test run or a shell can pick the backend of every command), else auto. */
+export const DEFAULT_BACKEND: string = process.env.ZOA_BACKEND || "auto";
+
 export const MODEL_FLAGS = {
   model: { kind: "string", help: "checkpoint (.safetensors): timm ViT, CIFAR ResNet, torchvision ResNet, or a `zoa quantize` output" },
   quant: { kind: "string", help: "post-training quantization: w8a8|w6a6|w4a4|fp32 (needs --calib)" },
@@ -24,7 +27,7 @@ export const MODEL_FLAGS = {
   "calib-method": { kind: "string", default: "minmax", help: "minmax|percentile|search" },
   exec: { kind: "string", default: "simulated", help: "quantized execution: simulated (fake-quant) | integer" },
   "no-fuse": { kind: "bool", help: "integer ResNets: run layer by layer instead of the fused pipeline (to compare the two)" },
-  backend: { kind: "string", default: "auto", help: "auto|simd|cpu|reference|gpujs (simd where available; gpujs: gpu.js kernels, in Node its cpu mode unless headless-gl loads)" },
+  backend: { kind: "string", default: DEFAULT_BACKEND, help: "auto|simd|cpu|reference|gpujs (simd where available; gpujs: gpu.js kernels, in Node its cpu mode unless headless-gl loads); default: $ZOA_BACKEND, else auto" },
 } satisfies FlagSpecs;
 
 export interface ModelFlagValues {
@@ -64,7 +67,7 @@ export function prepareModel(
 ): PreparedModel {
   if (!f.model) throw new UsageError(`zoa ${command}: --model is required`);
   try {
-    setBackend(f.backend ?? "auto");
+    setBackend(f.backend ?? DEFAULT_BACKEND);
   } catch (e) {
     throw new UsageError(`zoa ${command}: --backend: ${(e as Error).message}`);
   }

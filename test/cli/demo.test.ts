@@ -10,6 +10,7 @@ import { encodeCifar } from "../../src/data/cifar.js";
 import { CORRUPTIONS } from "../../src/data/corruptions/index.js";
 import { proceduralSet } from "../../src/data/procedural.js";
 import { ensureBuilt, writeTinyCheckpoints, zoa } from "../helpers/demo_fixture.js";
+import { timeLimit } from "../helpers/timeouts.js";
 
 interface MethodJson {
   perDomain: Record<string, number>;
@@ -70,7 +71,7 @@ describe("zoa demo", () => {
     expect(Object.keys(demo[0].methods)).toEqual(methods.split(","));
     for (const m of Object.values(demo[0].methods)) expect(m.msPerBatch).toBeGreaterThan(0);
     expect(untimed(demo[0])).toEqual(untimed(adapt));
-  }, 300_000);
+  }, timeLimit(300_000));
 
   it("procedural default plan on tiny models: ResNet w8a8, w6a6 and ViT w6a6, FOA in one run, HTML report", () => {
     const html = join(dir, "report.html");
@@ -103,7 +104,7 @@ describe("zoa demo", () => {
     expect(page.match(/<table class="accuracy">/g)).toHaveLength(3);
     expect(page.match(/<table class="bank">/g)).toHaveLength(3);
     expect(page).not.toMatch(/<script|src="http|href="http/);
-  }, 300_000);
+  }, timeLimit(300_000));
 
   it("usage errors: one line, exit 2", () => {
     const cases: [string[], RegExp][] = [
