@@ -1,6 +1,8 @@
 // The gpujs backend on real WebGL: test/browser/gpujs_page.ts is bundled with gpu.js's browser build, opened
 // in headless Chromium (Debian's package, WebGL2 on SwiftShader) through playwright-core, and runs GEMM,
 // batched attention, conv, softmax, elementwise and norm ops against the naive reference kernels in the page.
+// Then residency: a chain of ops and the tiny PyTorch-golden ResNet and ViT forwards, counting what the gpujs
+// runtime moved between host and device (runtime.transfers).
 // Tolerance per op, from max |diff| reported back to Node (style.md C8a, C9):
 //  - reductions over K products (matmul, conv, layerNorm, softmax rows) accumulate in float32 on the GPU:
 //    atol 1e-5 * max(1, K / 64), twice the simd backend's bound (measured here: 8.6e-6 at K = 192, 6.7e-6 at 144);
@@ -47,7 +49,7 @@ describe("gpujs backend in headless Chromium (WebGL)", () => {
   it("matches the reference kernels on every op within its tolerance", ({ skip }) => {
     if (!opened) return skip("no /usr/bin/chromium");
     if (!report) return expect.fail("the page reported nothing");
-    expect(report.diffs.length).toBeGreaterThanOrEqual(20);
+    expect(report.diffs.length).toBeGreaterThanOrEqual(34);
     for (const d of report.diffs) {
       expect(d.maxAbsRef, `${d.op}: reference is not all zeros`).toBeGreaterThan(0);
       expect(d.maxAbsDiff, `${d.op} (K ${d.K}, max |ref| ${d.maxAbsRef.toPrecision(3)})`).toBeLessThanOrEqual(tolerance(d));
@@ -81,8 +83,10 @@ describe("gpujs backend in headless Chromium (WebGL)", () => {
       expect(m.maxAbsRef, m.model).toBeGreaterThan(0);
       // float32 accumulation on the GPU: twice the simd backend's golden tolerance (2e-5 on these logits).
       expect(m.maxAbsDiff, m.model).toBeLessThanOrEqual(4e-5);
-      // Readbacks only where a host op needs the values (pooling, attention reshapes), far fewer than launches.
-      expect(m.transfers.downloads, m.model).toBeLessThan(m.transfers.launches / 2);
+      // Every op of both models runs on the GPU (pooling, the attention head split/merge, the class token
+      // concat and slice included): the logits are the one readback of the whole forward.
+      expect(m.transfers.downloads, m.model).toBe(1);
+      expect(m.transfers.launches, m.model).toBeGreaterThan(30);
     }
   });
 });

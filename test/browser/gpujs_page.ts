@@ -15,7 +15,11 @@ import {
   Rng,
   Tensor,
   add,
+  adaptiveAvgPool2d,
+  avgPool2d,
   batchNorm,
+  batchStats,
+  concat,
   conv2d,
   exp,
   gelu,
@@ -24,15 +28,22 @@ import {
   log,
   logSoftmax,
   matmul,
+  max,
+  maxPool2d,
   maximum,
+  mean,
   mul,
+  pad,
+  permute,
   provideGpujs,
   relu,
   sigmoid,
+  slice,
   softmax,
   sqrt,
   sub,
   tanh,
+  variance,
   withBackend,
 } from "../../src/tensor/index.js";
 
@@ -161,6 +172,22 @@ function check(): PageReport {
   diffs.push(diff("layerNorm [34,192]", 192, gpu, () => layerNorm(lx, lw, lb, 1e-6)));
   const bn = { weight: rand([16], rng), bias: rand([16], rng), runningMean: rand([16], rng), runningVar: rand([16], rng, 0.5, 2), eps: 1e-5 };
   diffs.push(diff("batchNorm [2,16,8,8]", 0, gpu, () => batchNorm(f, bn)));
+  diffs.push(diff("batchNorm with batch statistics", 128, gpu, () => batchNorm(f, bn, true)));
+  diffs.push(diff("batch moments (mean, var) [2,16,8,8]", 128, gpu, () => {
+    const m = batchStats(f);
+    return concat([m.mean, m.variance]);
+  }));
+  diffs.push(diff("mean over H, W (global average pool)", 64, gpu, () => mean(f, [2, 3])));
+  diffs.push(diff("max over channels", 0, gpu, () => max(f, 1)));
+  diffs.push(diff("unbiased variance over batch", 2, gpu, () => variance(f, 0, { unbiased: true })));
+  diffs.push(diff("maxPool2d 3x3 stride 2 pad 1", 0, gpu, () => maxPool2d(f, 3, { stride: 2, padding: 1 })));
+  diffs.push(diff("avgPool2d 3x3 stride 2 pad 1", 9, gpu, () => avgPool2d(f, 3, { stride: 2, padding: 1 })));
+  diffs.push(diff("adaptiveAvgPool2d 8x8 -> 3x3", 9, gpu, () => adaptiveAvgPool2d(f, 3)));
+  const heads = rand([2, 17, 3, 2, 8], rng);
+  diffs.push(diff("permute [2,17,3,2,8] -> (2,0,3,1,4)", 0, gpu, () => permute(heads, [2, 0, 3, 1, 4])));
+  diffs.push(diff("slice class token and strided rows", 0, gpu, () => slice(heads, [null, { start: 0, end: 17, step: 4 }, { start: 1, end: 2 }])));
+  diffs.push(diff("pad [2,16,8,8] by (1,2) with -2", 0, gpu, () => pad(f, [[0, 0], [0, 0], [1, 2], [2, 1]], -2)));
+  diffs.push(diff("concat class token + patches", 0, gpu, () => concat([rand([2, 1, 8], new Rng(3)), rand([2, 16, 8], new Rng(4))], 1)));
   return { mode: rt.mode, renderer: rt.renderer, hardware: rt.hardware, autoBackend: autoBackend().name, diffs };
 }
 

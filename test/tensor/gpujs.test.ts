@@ -26,7 +26,10 @@ import { type Tolerance, expectClose } from "../helpers/close.js";
 import { buildConvCase, convCaseArb, randomData } from "../helpers/conv_cases.js";
 
 const TOL: Tolerance = { atol: 1e-5, rtol: 1e-5 };
-const GPU_KERNELS: readonly KernelName[] = ["matmul", "conv2d", "unary", "binary", "softmax", "layerNorm", "batchNorm"];
+const GPU_KERNELS: readonly KernelName[] = [
+  "matmul", "conv2d", "unary", "binary", "softmax", "layerNorm", "batchNorm",
+  "batchMoments", "reduce", "pool2d", "adaptiveAvgPool2d", "permute", "slice", "pad", "concat",
+];
 
 /** The reference kernels except the ones gpujs runs itself: calling one of those on it throws. */
 function strictFallback(calls: KernelName[]): Backend {
@@ -115,6 +118,33 @@ describe("gpujs backend in Node", () => {
     const stats = { mean: rand([3], rng), variance: new Tensor([3], Float32Array.of(0.5, 1, 2)) };
     sameAsReference(b, "batchNorm", { x: full, ...stats, weight: rand([3], rng), bias: rand([3], rng) }, { eps: 1e-5 }, "batchNorm 4-D");
     sameAsReference(b, "batchNorm", { x: rand([4, 3], rng), ...stats, weight: null, bias: null }, { eps: 1e-5 }, "batchNorm 2-D");
+    // batch moments (4-D and 2-D); reductions over a contiguous kept block (every op, var biased and not).
+    sameAsReference(b, "batchMoments", { x: full }, {}, "batchMoments 4-D");
+    sameAsReference(b, "batchMoments", { x: rand([5, 3], rng) }, {}, "batchMoments 2-D");
+    for (const op of ["sum", "mean", "max", "min", "var"] as const) {
+      for (const axes of [[2, 3], [0], [0, 2, 3], [3], [0, 1, 2, 3]]) {
+        for (const unbiased of op === "var" ? [false, true] : [false]) {
+          sameAsReference(b, "reduce", { x: full }, { op, axes, unbiased }, `reduce ${op} axes [${axes}] unbiased=${unbiased}`);
+        }
+      }
+    }
+    // pooling: max and avg with padding (countIncludePad both ways), stride; adaptive average to 1x1 and 3x2.
+    const px = rand([2, 3, 7, 6], rng);
+    for (const mode of ["max", "avg"] as const) {
+      for (const countIncludePad of [true, false]) {
+        const attrs = { mode, kernel: [3, 2] as const, stride: [2, 2] as const, padding: [1, 1] as const, countIncludePad, outShape: [2, 3, 4, 4] };
+        sameAsReference(b, "pool2d", { x: px }, attrs, `pool2d ${mode} countIncludePad=${countIncludePad}`);
+      }
+    }
+    for (const [oh, ow] of [[1, 1], [3, 2], [7, 6], [4, 5]]) sameAsReference(b, "adaptiveAvgPool2d", { x: px }, { outShape: [2, 3, oh, ow] }, `adaptiveAvgPool2d ${oh}x${ow}`);
+    // movement: a ViT head split permute, a strided slice with a negative step, pad, concat of three.
+    sameAsReference(b, "permute", { x: rand([2, 5, 3, 2, 4], rng) }, { perm: [2, 0, 3, 1, 4] }, "permute rank 5");
+    sameAsReference(b, "permute", { x: s }, { perm: [2, 1, 0] }, "permute reverse");
+    sameAsReference(b, "slice", { x: full }, { starts: [1, 0, 3, 1], steps: [1, 2, -1, 2], outShape: [1, 2, 4, 2] }, "slice with steps 2 and -1");
+    sameAsReference(b, "pad", { x: px }, { pads: [[0, 0], [1, 0], [2, 1], [0, 3]], value: -1.5 }, "pad");
+    const [c1, c2, c3] = [rand([2, 1, 4], rng), rand([2, 3, 4], rng), rand([2, 2, 4], rng)];
+    sameAsReference(b, "concat", { xs: [c1, c2, c3] }, { axis: 1 }, "concat of three along axis 1");
+    sameAsReference(b, "concat", { xs: [c2, c2] }, { axis: 2 }, "concat along the last axis");
     expect(calls, "kernels that reached the fallback").toEqual([]);
     b.dispose();
   });

@@ -33,7 +33,7 @@ function walk(shape: readonly number[], strides: number[], f: (i: number, o: num
  * When the kept axes form one contiguous block, x is viewed as [A, B, C] with B kept and A, C reduced
  * (e.g. BatchNorm statistics: A = N, B = C, C = H*W), and plain nested loops replace the strided walk.
  */
-function keptBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
+export function keptBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
   const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
   if (kept.length > 0 && kept[kept.length - 1] - kept[0] + 1 !== kept.length) return null;
   const lo = kept.length ? kept[0] : shape.length;

@@ -1,15 +1,20 @@
-// The "gpujs" backend: matmul, conv2d, unary/binary elementwise, softmax, layerNorm and batchNorm as gpu.js
-// kernels (WebGL2/WebGL in a browser, headless-gl or gpu.js's cpu mode in Node); every other kernel, and any
-// call too large for exact float32 indexing (limits.ts), runs on the `fallback` CPU backend.
+// The "gpujs" backend: matmul, conv2d, unary/binary elementwise, softmax, layerNorm, batchNorm, batch moments,
+// reductions over a contiguous block, pooling, permute, slice, pad and concat as gpu.js kernels (WebGL2/WebGL in
+// a browser, headless-gl or gpu.js's cpu mode in Node); argmax, and any call too large for exact float32
+// indexing (limits.ts), runs on the `fallback` CPU backend.
 // gpu.js starts on the first kernel call or on runtime(), never at import (runtime.ts).
-// Data residency: a Tensor holds a Float32Array, so each op uploads its inputs and reads its output back;
-// only the kernels inside one op (softmax, layerNorm) pass textures to each other (pipeline mode).
+// Data residency (runtime.ts): on the GL backends each op's output stays on the GPU as a texture inside the
+// Tensor; the next op reads the texture, and the host reads values back only when code asks for `.data`
+// (a CPU kernel, the logits at the end).
 // Integer (quantized) kernels are not here: they run on the CPU (src/quant/kernels), never on gpu.js.
 import { type Backend, type KernelFn, type KernelName, type KernelSpecs, type KernelTable, tableBackend } from "../../backend.js";
 import type { Tensor } from "../../tensor.js";
 import { conv2dGpujs } from "./conv.js";
 import { binaryGpujs, unaryGpujs } from "./elementwise.js";
 import { matmulGpujs } from "./matmul.js";
+import { concatGpujs, padGpujs, permuteGpujs, sliceGpujs } from "./movement.js";
+import { adaptiveAvgPool2dGpujs, pool2dGpujs } from "./pool.js";
+import { batchMomentsGpujs, reduceGpujs } from "./reduce.js";
 import { batchNormGpujs, layerNormGpujs } from "./norm.js";
 import { type GpujsMode, GpujsRuntime } from "./runtime.js";
 import { softmaxGpujs } from "./softmax.js";
@@ -39,6 +44,14 @@ export function gpujsKernels(runtime: () => GpujsRuntime, fallback: Backend, lim
     softmax: softmaxGpujs(runtime, on("softmax"), lim),
     layerNorm: layerNormGpujs(runtime, on("layerNorm"), lim),
     batchNorm: batchNormGpujs(runtime, on("batchNorm"), lim),
+    batchMoments: batchMomentsGpujs(runtime, on("batchMoments"), lim),
+    reduce: reduceGpujs(runtime, on("reduce"), lim),
+    pool2d: pool2dGpujs(runtime, on("pool2d"), lim),
+    adaptiveAvgPool2d: adaptiveAvgPool2dGpujs(runtime, on("adaptiveAvgPool2d"), lim),
+    permute: permuteGpujs(runtime, on("permute"), lim),
+    slice: sliceGpujs(runtime, on("slice"), lim),
+    pad: padGpujs(runtime, on("pad"), lim),
+    concat: concatGpujs(runtime, on("concat"), lim),
   };
 }
 
