@@ -53,7 +53,7 @@ const FLAGS = {
   "calib-method": { kind: "string", help: "minmax|percentile|search (default: ResNet minmax, ViT search)" },
   exec: { kind: "string", default: "simulated", help: "quantized execution: simulated | integer" },
   "edge-bits": { kind: "int", default: 8, help: "bits of the first conv and last linear (0: same as the rest)" },
-  backend: { kind: "string", default: DEFAULT_BACKEND, help: "$ZOA_BACKEND or auto; auto|cpu|reference (and simd where available)" },
+  backend: { kind: "string", default: DEFAULT_BACKEND, help: "$ZOA_BACKEND or auto; auto|simd|cpu|reference|gpujs (simd where available)" },
   "zoa-variant": { kind: "string", default: DEFAULT_ZOA_VARIANT, help: `ZOA configuration: ${ZOA_VARIANTS.join("|")}` },
   html: { kind: "string", default: "zoa-demo-report.html", help: "HTML report file" },
   "no-html": { kind: "bool", help: "write no HTML report" },

@@ -10,7 +10,7 @@ import { encodeCifar } from "../../src/data/cifar.js";
 import { CORRUPTIONS } from "../../src/data/corruptions/index.js";
 import { proceduralSet } from "../../src/data/procedural.js";
 import { ensureBuilt, writeTinyCheckpoints, zoa } from "../helpers/demo_fixture.js";
-import { timeLimit } from "../helpers/timeouts.js";
+import { timeLimit } from "../helpers/slow_backend.js";
 
 interface MethodJson {
   perDomain: Record<string, number>;

@@ -8,8 +8,10 @@ import { loadModel } from "../../src/models/load.js";
 import { argmax } from "../../src/tensor/index.js";
 import { expectClose, maxAbsDiff } from "../helpers/close.js";
 import { sharedPath } from "../helpers/shared.js";
+import { imageCount } from "../helpers/slow_backend.js";
 
-const N_IMAGES = 256;
+// 64 on the reference and gpujs backends (their whole-suite runs, test/helpers/slow_backend.ts).
+const N_IMAGES = imageCount("shared_models argmax check", 256, 64);
 
 function f32(file: string): Float32Array {
   const b = readFileSync(file);
