@@ -209,6 +209,7 @@ export class TextureData implements DeviceData {
   read(): Float32Array {
     if (this.host) return this.host;
     if (!this.tex) throw new Error("gpujs: texture read after release");
+    if (this.owner.disposed) throw new Error("gpujs: tensor read after its runtime was disposed (read .data before dispose())");
     this.host = flatten(this.tex, this.size);
     this.owner.transfers.downloads++;
     return this.host;
@@ -220,7 +221,8 @@ export class TextureData implements DeviceData {
 
   release(): void {
     if (--this.refs > 0 || !this.tex) return;
-    this.tex.delete();
+    // A disposed runtime destroyed its context, and every texture with it.
+    if (!this.owner.disposed) this.tex.delete();
     this.tex = null;
     this.owner.transfers.liveTextures--;
   }
@@ -235,6 +237,7 @@ export class GpujsRuntime {
   readonly resident: boolean;
   readonly transfers: Transfers = { launches: 0, uploads: 0, downloads: 0, liveTextures: 0 };
   private readonly cache = new Map<string, GpuKernel>();
+  private destroyed = false;
 
   constructor(requested: GpujsMode) {
     const mod = locateGpujs();
@@ -356,7 +359,13 @@ export class GpujsRuntime {
     return this.cache.size;
   }
 
+  /** True after dispose(): its textures are gone with the context. */
+  get disposed(): boolean {
+    return this.destroyed;
+  }
+
   dispose(): void {
+    this.destroyed = true;
     for (const k of this.cache.values()) k.destroy();
     this.cache.clear();
     void this.gpu.destroy();
