@@ -376,13 +376,14 @@ describe.skipIf(!simdSupported())("ResNet-20 (../shared; skipped without SIMD128
     expect(expectPipelineMatchesReference(q, x, 4)).toBe(2 * (1 + 9 * 2));
   });
 
-  it.runIf(ready).each(["w8a8", "w6a6"] as const)("%s: fused integer predictions agree with the simulated mode on >= 99.5 percent of the first 1000 (250 on slow backends)", (preset) => {
+  it.runIf(ready).each(["w8a8", "w6a6"] as const)("%s: fused integer predictions agree with the simulated mode on >= 99.5 percent of the first 1000 (500 on slow backends)", (preset) => {
     const model = loadModel(modelPath as string) as ResNet;
     const c = readCifar(calibPath as string, 32);
     const q = quantized(model, preset, normalizeBatch(c, 0, 32, model.mean, model.std));
     // 99.80 / 99.80 here; on the first 2000 (zoa eval --compare): 99.70 / 99.90. The simulated mode runs on the
-    // float backend: 250 images on the slow ones (test/helpers/slow_backend.ts).
-    const N = imageCount(`fused vs simulated ${preset}`, 1000, 250);
+    // float backend: 500 images on the slow ones (test/helpers/slow_backend.ts; 250 were too few: w6a6 on gpujs has
+    // two disagreements in the first 250, 99.20 %).
+    const N = imageCount(`fused vs simulated ${preset}`, 1000, 500);
     const images = readCifar(testPath as string, N);
     let agree = 0;
     for (let s = 0; s < N; s += 250) {
