@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt, writeTinyCheckpoints, zoa } from "../helpers/demo_fixture.js";
+import { timeLimit } from "../helpers/slow_backend.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const OUT_DIR = resolve("test-output");
@@ -23,7 +24,7 @@ beforeAll(() => {
   // One batch of 64 per corruption, so ZOA's shift detector (full batches of 64) saves bank slots.
   const r = zoa("demo", "--model", models.resnet, "--quant", "w6a6", "--limit-per-domain", "64", "--foa-limit", "4", "--source-n", "64", "--calib-n", "8", "--quiet", "--html", html);
   if (r.status !== 0) throw new Error(`zoa demo failed: ${r.stderr}`);
-}, 300_000);
+}, timeLimit(300_000));
 
 describe("zoa demo HTML report in Chromium", () => {
   it("renders the chart and the tables; screenshot", async () => {
