@@ -73,6 +73,8 @@ export function layerNormGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"layer
     const mean = meanK(xa) as KernelArg;
     const rstd = rstdK(xa, mean) as KernelArg;
     runtime.transfers.launches += 2;
+    // A host x goes up with each of the three kernels.
+    if (xa instanceof Float32Array) runtime.transfers.uploads += 2;
     const w = weight ? runtime.arg(weight) : runtime.hostArg(new Float32Array(D).fill(1));
     const b = bias ? runtime.arg(bias) : runtime.hostArg(new Float32Array(D));
     return runtime.run(applyK, x.shape, xa, mean, rstd, w, b);

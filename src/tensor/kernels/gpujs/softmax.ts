@@ -2,7 +2,8 @@
 //   lse[r] = max_i x[r, i] + log(sum_i exp(x[r, i] - max))          (one thread per row, a pipeline texture)
 //   out[r, i] = exp(x[r, i] - lse[r])   (softmax)   or   x[r, i] - lse[r]   (logSoftmax)
 // x viewed as [outer, D, inner] with D the softmax axis; row r = a*inner + b. The lse texture is read by
-// the second kernel without a readback; the output stays on the GPU on the GL backends (runtime.ts). Float32 sums in the GL modes (error ~ D * 2^-24 relative).
+// the second kernel without a readback; the output stays on the GPU on the GL backends (runtime.ts). Float32
+// sums in the GL modes (error ~ D * 2^-24 relative).
 import type { KernelFn, KernelSpecs } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
 import { DEFAULT_GPU_LIMITS, type GpuLimits, fits } from "./limits.js";
@@ -52,6 +53,8 @@ export function softmaxGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"softmax
     const xa = runtime.arg(x);
     const lse = stats(xa) as KernelArg;
     runtime.transfers.launches++;
+    // A host x goes up with each of the two kernels.
+    if (xa instanceof Float32Array) runtime.transfers.uploads++;
     return runtime.run(apply, x.shape, xa, lse);
   };
 }
