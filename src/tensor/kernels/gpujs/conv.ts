@@ -79,17 +79,16 @@ export function conv2dGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"conv2d">
     if (chunk >= N) {
       const key = convKey(N, `${x.size},${w.size}|${runtime.argKey(x, w)},${bias ? runtime.argKey(bias) : "h"}`);
       const k = runtime.kernel(key, () => ({ body: conv2dBody as never, settings: { output: [OW, OH, N * K], constants: { ...c }, ...runtime.outputSettings } }));
-      return runtime.run(k, outShape, runtime.arg(x), runtime.arg(w), bias ? runtime.arg(bias) : runtime.hostArg(new Float32Array(K)));
+      return runtime.run(k, outShape, runtime.arg(x), runtime.arg(w), bias ? runtime.arg(bias) : new Float32Array(K));
     }
     const out = new Tensor(outShape);
-    const wd = runtime.hostArg(w.data);
-    const bd = runtime.hostArg(bias ? bias.data : new Float32Array(K));
+    const bd = bias ? bias.data : new Float32Array(K);
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nc = Math.min(chunk, N - n0);
       // Chunks are whole images, so a chunk of x is contiguous: n in the kernel counts from the chunk start.
       const xs = x.data.subarray(n0 * perImageIn, (n0 + nc) * perImageIn);
       const k = runtime.kernel(convKey(nc, `${xs.length},${w.size}|h,h,h`), () => ({ body: conv2dBody as never, settings: { output: [OW, OH, nc * K], constants: { ...c } } }));
-      runtime.runInto(k, out.data, n0 * perImageOut, runtime.hostArg(xs), wd, bd);
+      runtime.runInto(k, out.data, n0 * perImageOut, xs, w.data, bd);
     }
     return out;
   };

@@ -120,7 +120,7 @@ export function unaryGpujs(rt: () => GpujsRuntime, lim: GpuLimits = DEFAULT_GPU_
     for (let s = 0; s < x.size; s += chunk) {
       const part = x.data.subarray(s, Math.min(x.size, s + chunk));
       const k = runtime.kernel(`unary|${op}|${part.length}|h`, () => ({ body: unaryBody as never, settings: { output: [part.length], constants } }));
-      runtime.runInto(k, out, s, runtime.hostArg(part));
+      runtime.runInto(k, out, s, part);
     }
     return new Tensor(x.shape, out);
   };

@@ -48,7 +48,7 @@ export function runGemm(rt: GpujsRuntime, L: Launch, b: Float32Array, N: number,
   const batches = L.offA.length;
   const key = gemmKey(L.rows, N, batches, c, `${L.a.length},${b.length}|h,h`);
   const k = rt.kernel(key, () => ({ body: gemmBody as never, settings: { output: [N, L.rows, batches], constants: { ...c } } }));
-  rt.runInto(k, out, L.outOffset, rt.hostArg(L.a), rt.hostArg(b), rt.hostArg(L.offA), rt.hostArg(L.offB));
+  rt.runInto(k, out, L.outOffset, L.a, b, L.offA, L.offB);
 }
 
 /**
@@ -127,7 +127,7 @@ export function matmulGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"matmul">
       const batches = offA.length;
       const key = gemmKey(M, N, batches, c, `${a.size},${b.size}|${runtime.argKey(a, b)}`);
       const k = runtime.kernel(key, () => ({ body: gemmBody as never, settings: { output: [N, M, batches], constants: { ...c }, ...runtime.outputSettings } }));
-      return runtime.run(k, outShape, runtime.arg(a), runtime.arg(b), runtime.hostArg(Float32Array.from(offA)), runtime.hostArg(Float32Array.from(offB)));
+      return runtime.run(k, outShape, runtime.arg(a), runtime.arg(b), Float32Array.from(offA), Float32Array.from(offB));
     }
     const launches = planGemm(lim, a.data, transposeA, M, N, K, c.aI, offA, offB);
     if (!launches) return fallback(inputs, attrs);

@@ -60,7 +60,7 @@ function gather(rt: GpujsRuntime, lim: GpuLimits, x: Tensor, g: Gather): Tensor 
   const c: GatherConstants = { R, base: g.base, value: g.value };
   const key = `gather|${size}|${R},${g.base},${g.value}|${x.size}|${rt.argKey(x)}`;
   const k = rt.kernel(key, () => ({ body: gatherBody as never, settings: { output: [size], constants: { ...c }, ...rt.outputSettings } }));
-  return rt.run(k, g.outShape, rt.arg(x), rt.hostArg(R === 0 ? Float32Array.of(0) : geo));
+  return rt.run(k, g.outShape, rt.arg(x), R === 0 ? Float32Array.of(0) : geo);
 }
 
 export function permuteGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"permute">, lim: GpuLimits = DEFAULT_GPU_LIMITS): KernelFn<"permute"> {

@@ -70,13 +70,10 @@ export function layerNormGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"layer
       settings: { output: [D, R], constants: { D }, ...runtime.outputSettings },
     }));
     const xa = runtime.arg(x);
-    const mean = meanK(xa) as KernelArg;
-    const rstd = rstdK(xa, mean) as KernelArg;
-    runtime.transfers.launches += 2;
-    // A host x goes up with each of the three kernels.
-    if (xa instanceof Float32Array) runtime.transfers.uploads += 2;
-    const w = weight ? runtime.arg(weight) : runtime.hostArg(new Float32Array(D).fill(1));
-    const b = bias ? runtime.arg(bias) : runtime.hostArg(new Float32Array(D));
+    const mean = runtime.launch(meanK, xa) as KernelArg;
+    const rstd = runtime.launch(rstdK, xa, mean) as KernelArg;
+    const w = weight ? runtime.arg(weight) : new Float32Array(D).fill(1);
+    const b = bias ? runtime.arg(bias) : new Float32Array(D);
     return runtime.run(applyK, x.shape, xa, mean, rstd, w, b);
   };
 }
@@ -101,6 +98,6 @@ export function batchNormGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"batch
       body: channelAffineBody as never,
       settings: { output: [S, C, N], constants: { C, S }, ...runtime.outputSettings },
     }));
-    return runtime.run(k, x.shape, runtime.arg(x), runtime.hostArg(scale), runtime.hostArg(shift));
+    return runtime.run(k, x.shape, runtime.arg(x), scale, shift);
   };
 }

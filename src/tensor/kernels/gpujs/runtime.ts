@@ -9,6 +9,7 @@
 // createRequire), a browser page hands it over with provideGpujs() or loads dist/gpu-browser.js as a script
 // (global GPU). So the default backend, and bundles without gpu.js, pay nothing for it.
 // Only the small part of gpu.js used here is typed (structurally), so no `any` crosses this module.
+import { sizeOf } from "../../shape.js";
 import { type DeviceData, Tensor } from "../../tensor.js";
 
 /** What the backend asks gpu.js for: "auto" is headlessgl-or-cpu in Node, gpu.js's own choice in a browser. */
@@ -174,7 +175,7 @@ const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|microsoft basi
 // Compiled kernels kept per runtime; each distinct shape compiles once (a shader compile on the GL backends).
 const MAX_CACHED_KERNELS = 128;
 
-/** What crossed between host and device since the runtime started (or since resetTransfers). */
+/** What crossed between host and device since the runtime started (read differences around a computation). */
 export interface Transfers {
   /** Kernel launches. */
   launches: number;
@@ -257,13 +258,6 @@ export class GpujsRuntime {
     this.resident = this.mode === "webgl2" || this.mode === "webgl" || this.mode === "headlessgl";
   }
 
-  /** Zeroes the launch / upload / download counters (liveTextures stays: it is a level, not a count). */
-  resetTransfers(): void {
-    this.transfers.launches = 0;
-    this.transfers.uploads = 0;
-    this.transfers.downloads = 0;
-  }
-
   /** Settings for a kernel whose output is an op's result: a fresh texture per call where outputs are resident. */
   get outputSettings(): { pipeline: boolean; immutable: boolean } {
     return { pipeline: this.resident, immutable: this.resident };
@@ -277,16 +271,14 @@ export class GpujsRuntime {
 
   /** How `t` reaches a kernel: its texture (no copy) when resident here, else its host values (uploaded by the call). */
   arg(t: Tensor): KernelArg {
-    const tex = this.textureOf(t);
-    if (tex) return tex;
-    this.transfers.uploads++;
-    return t.data;
+    return this.textureOf(t) ?? t.data;
   }
 
-  /** A host array argument (weights folded on the CPU, offsets): counted as an upload. */
-  hostArg(a: Float32Array): Float32Array {
-    this.transfers.uploads++;
-    return a;
+  /** Runs `k` on `args`, counting the launch and one upload per host array among them (launch() copies each up). */
+  launch(k: GpuKernel, ...args: KernelArg[]): unknown {
+    this.transfers.launches++;
+    for (const a of args) if (a instanceof Float32Array) this.transfers.uploads++;
+    return k(...args);
   }
 
   /**
@@ -304,17 +296,15 @@ export class GpujsRuntime {
 
   /** Runs `k` on `args` and wraps the result as a tensor of `shape`: on the device where resident, else on the host. */
   run(k: GpuKernel, shape: readonly number[], ...args: KernelArg[]): Tensor {
-    const n = shape.reduce((p, d) => p * d, 1);
-    const result = k(...args);
-    this.transfers.launches++;
+    const n = sizeOf(shape);
+    const result = this.launch(k, ...args);
     if (isTexture(result)) return Tensor.onDevice(shape, new TextureData(this, result, n));
     return new Tensor(shape, flatten(result, n));
   }
 
   /** Runs `k` and copies its (host) result into `dst` from `offset`: the split launches of a large op. */
   runInto(k: GpuKernel, dst: Float32Array, offset: number, ...args: KernelArg[]): void {
-    readInto(k(...args), dst, offset);
-    this.transfers.launches++;
+    readInto(this.launch(k, ...args), dst, offset);
     if (this.resident) this.transfers.downloads++;
   }
 

@@ -51,10 +51,7 @@ export function softmaxGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"softmax
       settings: { output: [inner, D, outer], constants: { ...c, log: log ? 1 : 0 }, ...runtime.outputSettings },
     }));
     const xa = runtime.arg(x);
-    const lse = stats(xa) as KernelArg;
-    runtime.transfers.launches++;
-    // A host x goes up with each of the two kernels.
-    if (xa instanceof Float32Array) runtime.transfers.uploads++;
+    const lse = runtime.launch(stats, xa) as KernelArg;
     return runtime.run(apply, x.shape, xa, lse);
   };
 }
