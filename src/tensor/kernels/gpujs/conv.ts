@@ -9,19 +9,23 @@ import { Tensor } from "../../tensor.js";
 import { DEFAULT_GPU_LIMITS, type GpuLimits, fits } from "./limits.js";
 import type { GpujsRuntime, KernelThis } from "./runtime.js";
 
-interface ConvConstants {
-  C: number;
+/** A sliding window over an H x W input: kernel kh x kw, strides sh, sw, paddings ph, pw (conv and pooling). */
+export interface WindowConstants {
   H: number;
   W: number;
-  K: number;
-  Cg: number;
-  Kg: number;
   kh: number;
   kw: number;
   sh: number;
   sw: number;
   ph: number;
   pw: number;
+}
+
+interface ConvConstants extends WindowConstants {
+  C: number;
+  K: number;
+  Cg: number;
+  Kg: number;
   dh: number;
   dw: number;
 }

@@ -6,6 +6,7 @@
 // GELU uses erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7) since GLSL has no erf; tanh and sigmoid are
 // written so no exp overflows. Outputs stay on the GPU on the GL backends (runtime.ts, residency).
 import type { BinaryOp, KernelFn, KernelSpecs, UnaryOp } from "../../backend.js";
+import { sizeOf } from "../../shape.js";
 import { Tensor } from "../../tensor.js";
 import { DEFAULT_GPU_LIMITS, type GpuLimits, fits } from "./limits.js";
 import type { GpujsRuntime, KernelThis } from "./runtime.js";
@@ -130,7 +131,7 @@ export function binaryGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"binary">
   return (inputs: KernelSpecs["binary"]["inputs"], attrs: KernelSpecs["binary"]["attrs"]): Tensor => {
     const { a, b } = inputs;
     const { op, outShape } = attrs;
-    const size = outShape.reduce((p, d) => p * d, 1);
+    const size = sizeOf(outShape);
     if (size === 0) return new Tensor(outShape);
     const fa = foldOperand(a.shape, outShape);
     const fb = foldOperand(b.shape, outShape);

@@ -6,6 +6,7 @@
 // A product that fits one launch reads its operands where they are (textures stay on the GPU) and returns a
 // device tensor on the GL backends; split products (planGemm) read host arrays and write a host tensor.
 import type { KernelFn, KernelSpecs } from "../../backend.js";
+import { sizeOf } from "../../shape.js";
 import { Tensor } from "../../tensor.js";
 import { batchOffsets } from "../cpu/matmul.js";
 import { DEFAULT_GPU_LIMITS, type GpuLimits, fits } from "./limits.js";
@@ -107,7 +108,7 @@ export function matmulGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"matmul">
     const M = outShape[outShape.length - 2];
     const N = outShape[outShape.length - 1];
     const K = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
-    const size = outShape.reduce((p, d) => p * d, 1);
+    const size = sizeOf(outShape);
     if (size === 0 || K === 0) return new Tensor(outShape);
     if (!fits(lim, b.size)) return fallback(inputs, attrs);
     // Per-batch element offsets of each operand (0 stride on broadcast batch dims).

@@ -10,7 +10,7 @@
 // The floor division is exact while i < MAX_GPU_DIVIDEND (limits.ts), so larger tensors run on the CPU.
 // concat folds the output to [outer, A + B, inner] and reads the first or the second input (pairwise for more).
 import type { KernelFn, KernelSpecs } from "../../backend.js";
-import { stridesOf } from "../../shape.js";
+import { sizeOf, stridesOf } from "../../shape.js";
 import { Tensor } from "../../tensor.js";
 import { DEFAULT_GPU_LIMITS, type GpuLimits, fits } from "./limits.js";
 import type { GpujsRuntime, KernelThis } from "./runtime.js";
@@ -52,7 +52,7 @@ interface Gather {
 
 /** Runs the gather on the GPU, or returns null when the output is too large for exact index division. */
 function gather(rt: GpujsRuntime, lim: GpuLimits, x: Tensor, g: Gather): Tensor | null {
-  const size = g.outShape.reduce((p, d) => p * d, 1);
+  const size = sizeOf(g.outShape);
   if (size === 0) return new Tensor(g.outShape);
   if (size >= lim.dividend || !fits(lim, x.size)) return null;
   const R = g.outShape.length;
@@ -112,8 +112,8 @@ export function concatGpujs(rt: () => GpujsRuntime, fallback: KernelFn<"concat">
     if (xs.length < 2 || xs.some((t) => t.size === 0) || !fits(lim, total)) return fallback(inputs, attrs);
     const runtime = rt();
     const shape = xs[0].shape;
-    const outer = shape.slice(0, axis).reduce((p, d) => p * d, 1);
-    const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+    const outer = sizeOf(shape.slice(0, axis));
+    const inner = sizeOf(shape.slice(axis + 1));
     let acc = xs[0];
     for (let i = 1; i < xs.length; i++) {
       const b = xs[i];

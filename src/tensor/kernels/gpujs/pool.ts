@@ -7,18 +7,11 @@
 // reduce (reduce.ts).
 import type { KernelFn, KernelSpecs } from "../../backend.js";
 import { Tensor } from "../../tensor.js";
+import type { WindowConstants } from "./conv.js";
 import { DEFAULT_GPU_LIMITS, type GpuLimits, fits } from "./limits.js";
 import type { GpujsRuntime, KernelThis } from "./runtime.js";
 
-interface PoolConstants {
-  H: number;
-  W: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
+interface PoolConstants extends WindowConstants {
   /** 1: max, 0: average. */
   max: number;
   countIncludePad: number;
