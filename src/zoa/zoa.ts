@@ -8,7 +8,8 @@
 // reference: zoa-method.md sections 3-7; variants beyond the paper are selected by ZoaConfig.variant.
 import { type BnMoments, type BnPrior, type Classifier, type ForwardResult, blendMoments } from "../models/model.js";
 import type { Rng } from "../tensor/rng.js";
-import { Tensor } from "../tensor/tensor.js";
+import { add, mul } from "../tensor/ops/elementwise.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { type Adapter, type AdapterState, type AdapterStats, PassCounter, type Predictor } from "./adapter.js";
 import { KnowledgeBank, type SlotStorage } from "./bank.js";
 import { type SourceStats, batchMean, meanEntropy, shiftFeatures, statDiscrepancy } from "./features.js";
@@ -221,8 +222,7 @@ export class Zoa implements Adapter {
       const spsa = this.spsaEstimate(cfg.mirror ? mirrorImages(x) : x, l2, b, stats ? { prior: stats.prior } : undefined);
       est = spsa.est;
       if (cfg.mirror) {
-        const other = shifted(spsa.perturbed).data;
-        prediction = new Tensor(prediction.shape, prediction.data.map((v, i) => (v + other[i]) / 2));
+        prediction = mul(add(prediction, shifted(spsa.perturbed)), 0.5);
       }
     }
 
