@@ -2,13 +2,13 @@
 // browser together with gpu.js's browser build, it runs the gpujs backend's kernels on WebGL and the naive
 // reference kernels in the same page, and reports max |diff| per op. Also times gpujs against simd.
 import * as gpujsLib from "gpu.js";
-import { ParamMap } from "../../src/models/params.js";
 import { ResNet, cifarResNetConfig } from "../../src/models/resnet.js";
 import { VisionTransformer } from "../../src/models/vit.js";
 import { autoBackend, gpujsBackend, referenceBackend, simdBackend } from "../../src/tensor/backends.js";
 import resnetGolden from "../golden/cifar_resnet_tiny.json";
 import vitGolden from "../golden/vit_tiny.json";
-import { detInput, detTensorValues } from "../helpers/detweights.js";
+import { detParams } from "../helpers/det_params.js";
+import { detInput } from "../helpers/detweights.js";
 import type { ModelGoldenBase } from "../helpers/golden.js";
 import {
   type Backend,
@@ -111,14 +111,7 @@ function diff(op: string, K: number, gpu: Backend, fn: () => Tensor): OpDiff {
   const got = withBackend(gpu, fn);
   const want = withBackend(referenceBackend, fn);
   if (got.size !== want.size) throw new Error(`${op}: ${got.size} values, expected ${want.size}`);
-  let maxAbsDiff = 0;
-  let maxAbsRef = 0;
-  for (let i = 0; i < want.size; i++) {
-    const d = Math.abs(got.data[i] - want.data[i]);
-    maxAbsDiff = Number.isNaN(d) ? Infinity : Math.max(maxAbsDiff, d);
-    maxAbsRef = Math.max(maxAbsRef, Math.abs(want.data[i]));
-  }
-  return { op, K, maxAbsDiff, maxAbsRef };
+  return { op, K, ...maxDiff(got.data, want.data) };
 }
 
 const gpu = gpujsBackend("gpu");
@@ -286,15 +279,6 @@ function chain(): ChainReport {
     liveBefore,
     liveAfterDispose: rt.transfers.liveTextures,
   };
-}
-
-function detParams(g: ModelGoldenBase): ParamMap {
-  const m = new Map<string, Tensor>();
-  for (const p of g.params) {
-    const v = detTensorValues(p.name, p.shape);
-    if (v) m.set(p.name, new Tensor(p.shape, v));
-  }
-  return new ParamMap(m, "det-weights");
 }
 
 /** The tiny PyTorch-golden models (test/golden) forward on gpujs, logits read back at the end. */

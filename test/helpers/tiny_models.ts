@@ -1,21 +1,12 @@
 // The tiny deterministic-weight models of the golden fixtures, for tests that need a real model quickly.
 import type { ImageSet } from "../../src/data/cifar.js";
-import { ParamMap } from "../../src/models/params.js";
 import { ResNet, cifarResNetConfig } from "../../src/models/resnet.js";
 import { VisionTransformer } from "../../src/models/vit.js";
-import { Rng, Tensor } from "../../src/tensor/index.js";
-import { detTensorValues } from "./detweights.js";
+import { Rng } from "../../src/tensor/index.js";
+import { detParams } from "./det_params.js";
 import { type ModelGoldenBase, loadGolden } from "./golden.js";
 
-/** A ParamMap holding the deterministic-hash values of every parameter a golden fixture lists. */
-export function detParams(g: ModelGoldenBase): ParamMap {
-  const m = new Map<string, Tensor>();
-  for (const p of g.params) {
-    const v = detTensorValues(p.name, p.shape);
-    if (v) m.set(p.name, new Tensor(p.shape, v));
-  }
-  return new ParamMap(m, "det-weights");
-}
+export { detParams };
 
 /** CIFAR ResNet depth 8 (one block per stage), 16x16 input, 10 classes. */
 export function tinyResNet(): ResNet {
