@@ -6,7 +6,7 @@
 // Rates: single-thread columns from process CPU time (robust to a loaded machine), timed interleaved (see
 // timeCase) so that load changes hit every engine alike; the 2-thread onnxruntime
 // column and "ort 1T wall" from wall time. tfjs cpu runs 3 samples after 1 warm-up call, convs at batch 8.
-import { qconv2dSimd, qgemmSimdInto } from "../src/quant/kernels/simd/index.js";
+import { qconv2dSimdInto, qgemmSimdInto } from "../src/quant/kernels/simd/index.js";
 import { conv2dSimd, conv2dSimdInto } from "../src/tensor/kernels/simd/conv.js";
 import { gemmSimd } from "../src/tensor/kernels/simd/gemm.js";
 import { Tensor } from "../src/tensor/tensor.js";
@@ -205,7 +205,8 @@ async function convRow(p: PeerHandles, s: (typeof CONVS)[number]): Promise<PeerO
       xZeroPoint: 3,
       wZeroPoint: new Int32Array(s.K),
     };
-    c.zoaInt8 = () => qconv2dSimd(qx, qw, null, qp);
+    const qy = new Int32Array(s.N * s.K * OH * OH);
+    c.zoaInt8 = () => qconv2dSimdInto(qx, qw, null, qp, qy);
   }
   const filter = oihwToHwio(w, s.K, s.C, s.k, s.k);
   const nhwc = nchwToNhwc(x, s.N, s.C, s.H, s.H);

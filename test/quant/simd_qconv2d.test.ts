@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type QConv2dParams, qconv2dNaive } from "../../src/quant/kernels/cpu/qconv2d.js";
-import { qconv2dSimd } from "../../src/quant/kernels/simd/index.js";
+import { qconv2dSimd, qconv2dSimdInto } from "../../src/quant/kernels/simd/index.js";
 import type { QCodes } from "../../src/quant/qtensor.js";
 import { Rng } from "../../src/tensor/rng.js";
 import { ShapeError } from "../../src/tensor/shape.js";
@@ -148,6 +148,26 @@ describe.skipIf(!simdSupported())("qconv2dSimd (skipped: this engine has no WebA
     const g: Geometry = { n: 1, cg: 2, kg: 3, groups: 1, h: 8, w: 8, kh: 3, kw: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1] };
     const c = makeConv(rng, g, true, true, false, true);
     expectSame({ ...c, p: { ...c.p, xZeroPoint: 200 } });
+  });
+
+  it("qconv2dSimdInto overwrites every value of a reused buffer (SIMD path, JS fallback, Kc over one k block)", () => {
+    const rng = new Rng(14);
+    const cases = [
+      makeConv(rng, { n: 3, cg: 3, kg: 16, groups: 1, h: 8, w: 8, kh: 3, kw: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1] }, false, true, false, true),
+      makeConv(rng, { n: 2, cg: 3, kg: 5, groups: 1, h: 32, w: 32, kh: 16, kw: 16, stride: [16, 16], padding: [0, 0], dilation: [1, 1] }, true, true, true, false),
+    ];
+    const fallback = makeConv(rng, { n: 1, cg: 2, kg: 3, groups: 1, h: 8, w: 8, kh: 3, kw: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1] }, true, true, false, true);
+    cases.push({ ...fallback, p: { ...fallback.p, xZeroPoint: 200 } });
+    for (const c of cases) {
+      const want = qconv2dNaive(c.x, c.w, c.bias, c.p);
+      const y = new Int32Array(want.length).fill(-123456789);
+      qconv2dSimdInto(c.x, c.w, c.bias, c.p, y);
+      expect(y).toEqual(want);
+      qconv2dSimdInto(c.x, c.w, c.bias, c.p, y); // again into the same, now full, buffer
+      expect(y).toEqual(want);
+    }
+    const c = cases[0];
+    expect(() => qconv2dSimdInto(c.x, c.w, c.bias, c.p, new Int32Array(10))).toThrow(/qconv2dSimd: output must be \[N, K, OH, OW\] = \[3, 16, 8, 8\] \(3072 values\), got 10/);
   });
 
   it("rejects bad shapes with named errors", () => {

@@ -7,7 +7,7 @@ import type { qbmmFast, qgemmFast } from "../cpu/qgemm.js";
 import { qbmmSimd, qgemmSimd } from "./qgemm.js";
 import { qconv2dWinograd } from "./qwinograd.js";
 
-export { qconv2dSimd } from "./qconv2d.js";
+export { qconv2dSimd, qconv2dSimdInto } from "./qconv2d.js";
 export { qbmmSimd, qgemmSimd, qgemmSimdInto } from "./qgemm.js";
 export { qconv2dWinograd, winogradApplies } from "./qwinograd.js";
 

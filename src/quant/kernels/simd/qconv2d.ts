@@ -8,7 +8,7 @@
 // output pixels from there straight into the GEMM's packed, centered int16 B layout, for all of Kc at once.
 // Signed inputs are stored biased by 128 (x ^ 0x80 = x + 128, zX + 128 likewise), so one unsigned packer serves both.
 // Where tiles fit each image exactly (P % NR == 0 and Kg % MR == 0, as in ResNets) the GEMM accumulates straight
-// into the output chunk [nb, K, P] in wasm memory (bias preloaded); otherwise into a padded C [Kg, nb*P] per group,
+// into the output chunk [nb, K, P] in wasm memory (the first k block starts from the bias); otherwise into a padded C [Kg, nb*P] per group,
 // copied into the chunk by rows. qconv2dSimd copies each chunk out with one set(); qconv2dSimdStream hands it to a
 // sink instead (the fused ResNet pipeline requantizes it in place), reading resident input codes if given.
 import { ShapeError, shapeStr } from "../../../tensor/shape.js";
@@ -32,17 +32,26 @@ export function qconv2dSimd(
   bias: Int32Array | null, // [K]
   p: QConv2dParams,
 ): Int32Array {
+  const { n, k, oh, ow } = qconv2dDims("qconv2dSimd", p);
+  const y = new Int32Array(n * k * oh * ow); // [N, K, OH, OW]
+  qconv2dSimdInto(x, wt, bias, p, y);
+  return y;
+}
+
+/**
+ * qconv2dSimd writing into the caller's y [N, K, OH, OW] (every value overwritten), so a loop of calls reuses one
+ * output buffer instead of allocating (and first-touching) a fresh one per call.
+ */
+export function qconv2dSimdInto(x: QCodes, wt: QCodes, bias: Int32Array | null, p: QConv2dParams, y: Int32Array): void {
   const op = "qconv2dSimd";
-  const d = qconv2dDims(op, p);
-  const { n, c, h, w, k, oh, ow } = d;
+  const { n, c, h, w, k, oh, ow } = qconv2dDims(op, p);
   if (x.length !== n * c * h * w) throw new ShapeError(op, `input must be ${shapeStr(p.inputShape)}, got ${x.length} codes`);
   const P = oh * ow;
-  const y = new Int32Array(n * k * P); // [N, K, OH, OW]
+  if (y.length !== n * k * P) throw new ShapeError(op, `output must be [N, K, OH, OW] = ${shapeStr([n, k, oh, ow])} (${n * k * P} values), got ${y.length}`);
   const done = qconv2dSimdStream({ codes: x }, wt, bias, p, new Arena(), (n0, bn, accAt) => {
-    const rt = getQRuntime();
-    y.set(rt.i32.subarray(accAt >> 2, (accAt >> 2) + bn * k * P), n0 * k * P);
+    y.set(getQRuntime().i32.subarray(accAt >> 2, (accAt >> 2) + bn * k * P), n0 * k * P);
   });
-  return done ? y : qconv2dFast(x, wt, bias, p);
+  if (!done) y.set(qconv2dFast(x, wt, bias, p));
 }
 
 /** The conv's input: codes in a JS array (copied in chunk by chunk), or [N, C, H, W] codes already in the runtime's memory. */
@@ -123,7 +132,7 @@ export function qconv2dSimdStream(src: QConvSource, wt: QCodes, bias: Int32Array
   const ldcN = direct ? P : alignUp(maxCols, NR);
   const cAt = arena.take(4 * (direct ? nb * k * P : alignUp(kg, MR) * ldcN) + EPILOGUE_SLACK);
   const stageAt = direct ? cAt : arena.take(4 * nb * k * P + EPILOGUE_SLACK);
-  const biasAt = arena.take(4 * k);
+  const biasAt = arena.take(4 * (k + MR)); // block() reads up to MR - 1 values past a group's last row
   const zpAt = arena.take(4 * p.wZeroPoint.length);
   const wAt = arena.take(k * Kc + SLACK);
   const offAt = arena.take(4 * Kc);
@@ -133,8 +142,8 @@ export function qconv2dSimdStream(src: QConvSource, wt: QCodes, bias: Int32Array
   const xpAt = arena.take(nb * img + SLACK);
   ensureBytes(rt, arena.end);
   const { u8, i32 } = rt;
+  i32.fill(0, biasAt >> 2, (biasAt >> 2) + k + MR);
   if (bias) i32.set(bias, biasAt >> 2);
-  else i32.fill(0, biasAt >> 2, (biasAt >> 2) + k);
   i32.set(p.wZeroPoint, zpAt >> 2);
   u8.set(bytesOf(wt), wAt);
   // offTab[(ci*KH + ky)*KW + kx]: the tap's byte offset from its output pixel's window origin in the padded planes
@@ -161,7 +170,6 @@ export function qconv2dSimdStream(src: QConvSource, wt: QCodes, bias: Int32Array
       // the gather table's padding columns repeat this chunk's last column
       for (let j = cols; j < panels * NR; j++) i32[(tabAt >> 2) + j] = origin(cols - 1);
     }
-    if (direct) rt.k.fillRows(cAt, bn * k, P * 4, biasAt, k);
     for (let g = 0; g < p.groups; g++) {
       if (padded) u8.fill(zX, xpAt, xpAt + bn * img);
       const interior = xpAt + ph * wp + pw;
@@ -170,7 +178,6 @@ export function qconv2dSimdStream(src: QConvSource, wt: QCodes, bias: Int32Array
       if (rowsPath) (sw === 1 ? rt.k.convRows1 : rt.k.convRows2)(xpAt, offAt, Kc, colAt, panelBytes, panels, tabAt, zX);
       else rt.k.convGather(xpAt, offAt, Kc, colAt, panelBytes, panels, tabAt, zX);
       const co0 = g * kg;
-      if (!direct) rt.k.fillRows(cAt, kg, ldcN * 4, biasAt + 4 * co0, kg);
       runBlocked(rt, ws, {
         m: kg,
         n: cols,
@@ -183,6 +190,7 @@ export function qconv2dSimdStream(src: QConvSource, wt: QCodes, bias: Int32Array
         },
         // pc is a multiple of the (even) KC and jc of NR: whole panels and whole k-pairs
         packB: (jc, _nc, pc) => ({ at: colAt + (jc / NR) * panelBytes + (pc / 2) * NR * 4, stride: panelBytes }),
+        rowInit: (i0) => biasAt + 4 * (co0 + i0), // the first k block starts from the bias (no pass over C)
         cTile: direct
           ? (i, j) => {
               const b = Math.floor(j / P);

@@ -16,7 +16,7 @@ import { INT32_MAX } from "../../fixedpoint.js";
 import { ShapeError } from "../../../tensor/shape.js";
 import type { QCodes } from "../../qtensor.js";
 import { type QBmmParams, type QGemmParams, qgemmFast, storageOperand } from "../cpu/qgemm.js";
-import { MR, NR } from "./qgemm_kernel.js";
+import { INIT_LOAD, INIT_ROWS, MR, NR } from "./qgemm_kernel.js";
 import { Arena, type QSimdRuntime, ensureBytes, getQRuntime } from "./runtime.js";
 
 const KC = 512; // k values per block (even): A panel 4 KiB and B panel 8 KiB of int16 pairs stay in L1
@@ -88,6 +88,11 @@ export interface BlockedGemm {
   /** Packs columns [jc, jc + nc) of B, k in [pc, pc + kc), into NR-column panels at dst (or finds them packed). */
   packB(jc: number, nc: number, pc: number, kc: number, dst: number): { at: number; stride: number };
   cTile(i: number, j: number): number;
+  /**
+   * Byte address of the int32 start values of rows i0, i0 + 1, ... (a bias; MR - 1 readable values past the last
+   * row): the first k block starts from them instead of from C. Absent: C is loaded, preloaded by the caller.
+   */
+  rowInit?(i0: number): number;
 }
 
 export interface Workspace {
@@ -103,7 +108,7 @@ export function reserveWorkspace(arena: Arena, m: number, n: number, k: number, 
   return { a, b };
 }
 
-/** The Goto/BLIS loops around block(), accumulating onto C (preloaded); needs m, n, k >= 1 and memory grown. */
+/** The Goto/BLIS loops around block(), accumulating onto C (preloaded, or started from g.rowInit); needs m, n, k >= 1 and memory grown. */
 export function runBlocked(rt: QSimdRuntime, ws: Workspace, g: BlockedGemm): void {
   const { m, n, k, segment, ldc } = g;
   const block = rt.k.block;
@@ -117,10 +122,12 @@ export function runBlocked(rt: QSimdRuntime, ws: Workspace, g: BlockedGemm): voi
       for (let ic = 0; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
         g.packA(ic, mc, pc, kc, ws.a);
+        const fromRows = pc === 0 && g.rowInit ? g.rowInit(ic) : -1;
+        const init = fromRows >= 0 ? INIT_ROWS : INIT_LOAD;
         // one block() per run of columns inside a segment
         for (let j = jc; j < jc + nc; ) {
           const end = Math.min((Math.floor(j / segment) + 1) * segment, jc + nc);
-          block(ws.a, b.at + ((j - jc) / NR) * b.stride, b.stride, g.cTile(ic, j), ldc, Math.ceil(mc / MR), Math.ceil((end - j) / NR), kp, 1);
+          block(ws.a, b.at + ((j - jc) / NR) * b.stride, b.stride, g.cTile(ic, j), ldc, Math.ceil(mc / MR), Math.ceil((end - j) / NR), kp, init, fromRows);
           j = end;
         }
       }

@@ -7,9 +7,10 @@
 //   A panel p (MR rows), k-pair t: row i at p*kp*MR*4 + t*MR*4 + i*4: (A[r, 2t] - zA[r], A[r, 2t+1] - zA[r])
 //   B panel q (NR cols), k-pair t: col j at q*bStride + t*NR*4 + j*4: (B[2t, c] - zB[c], B[2t+1, c] - zB[c])
 //   kp = ceil(kc / 2); an odd kc is padded with a centered 0, which adds nothing.
-// block(aPack, bPack, bStride, c, ldc, mPanels, nPanels, kp, load): MR x NR int32 register tile, MR * NV i32x4
-//   accumulators (NV = NR / 4):
-//   for jr: for ir: acc = load ? C tile : 0
+// block(aPack, bPack, bStride, c, ldc, mPanels, nPanels, kp, init, rowInit): MR x NR int32 register tile, MR * NV
+//   i32x4 accumulators (NV = NR / 4):
+//   for jr: for ir: acc = C tile (init = INIT_LOAD), 0 (INIT_ZERO), or row r's int32 at rowInit + 4r in every
+//                   column (INIT_ROWS: a bias, without a pass that writes it into C first)
 //     for t < kp: b[v] = B pair t of cols 4v..4v+3; for i: a = splat32(A pair t of row i); acc[i][v] += dot(a, b[v])
 //     C tile = acc
 //   i32x4.dot_i16x8_s(a, b)[j] = a[2j]*b[2j] + a[2j+1]*b[2j+1]: one instruction, 8 multiply-adds, exact (each
@@ -26,8 +27,12 @@ import type { ModuleBuilder } from "../../../wasm/module.js";
 export const MR = 4;
 export const NR = 8;
 
-/** block(aPack, bPack, bStride, c, ldc, mPanels, nPanels, kp, load) -> void. */
-export type QBlockFn = (aPack: number, bPack: number, bStride: number, c: number, ldc: number, mPanels: number, nPanels: number, kp: number, load: number) => void;
+/** How block() starts its accumulators: zeros, the C tile, or one int32 per row read at rowInit (bias). */
+export const INIT_ZERO = 0;
+export const INIT_LOAD = 1;
+export const INIT_ROWS = 2;
+/** block(aPack, bPack, bStride, c, ldc, mPanels, nPanels, kp, init, rowInit) -> void; rowInit is read for INIT_ROWS only. */
+export type QBlockFn = (aPack: number, bPack: number, bStride: number, c: number, ldc: number, mPanels: number, nPanels: number, kp: number, init: number, rowInit: number) => void;
 /** packRows(src, ld, nRows, dst, kc, nPanels, zp, zpStride): W rows of k-contiguous codes per panel. */
 export type PackRowsFn = (src: number, ld: number, nRows: number, dst: number, kc: number, nPanels: number, zp: number, zpStride: number) => void;
 /** packCols(src, ld, dst, kc, nPanels, zp16): NR contiguous columns of a [K, N] matrix per panel. */
@@ -87,8 +92,8 @@ export function whileLt(f: FunctionBuilder, counter: Local, end: Local, step: nu
 
 function emitBlock(): FunctionBuilder {
   const NV = NR / 4;
-  const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"], []);
-  const [aPack, bPack, bStride, c, ldc, mPanels, nPanels, kp, load] = f.params;
+  const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"], []);
+  const [aPack, bPack, bStride, c, ldc, mPanels, nPanels, kp, init, rowInit] = f.params;
   const i32 = (): Local => f.local("i32");
   const bp = i32();
   const bEnd = i32();
@@ -100,6 +105,7 @@ function emitBlock(): FunctionBuilder {
   const pa = i32();
   const pb = i32();
   const kEnd = i32();
+  const ri = i32(); // rowInit of the current row panel
   const acc: Local[][] = [];
   for (let i = 0; i < MR; i++) acc.push(Array.from({ length: NV }, () => f.local("v128")));
   const b = Array.from({ length: NV }, () => f.local("v128"));
@@ -117,15 +123,23 @@ function emitBlock(): FunctionBuilder {
   f.get(bPack).get(nPanels).get(bStride).op("i32.mul").op("i32.add").set(bEnd);
   f.get(aPack).get(mPanels).get(kp).op("i32.mul").i32(MR * 4).op("i32.mul").op("i32.add").set(aEnd);
   const loopJ = f.loop();
-  f.get(aPack).set(ap).get(cj).set(ci);
+  f.get(aPack).set(ap).get(cj).set(ci).get(rowInit).set(ri);
   const loopI = f.loop();
-  f.get(load).if();
+  f.get(init).i32(INIT_LOAD).op("i32.eq").if();
   forEachRow((i) => {
     for (let v = 0; v < NV; v++) f.get(cr).op("v128.load", 16 * v).set(acc[i][v]);
   });
   f.else();
+  f.get(init).i32(INIT_ROWS).op("i32.eq").if();
+  for (let i = 0; i < MR; i++) {
+    f.get(ri).op("v128.load32_splat", 4 * i).set(acc[i][0]);
+    for (let v = 1; v < NV; v++) f.get(acc[i][0]).set(acc[i][v]);
+  }
+  bump(f, ri, MR * 4);
+  f.else();
   f.op("v128.const", ZERO16).set(acc[0][0]);
   for (let i = 0; i < MR; i++) for (let v = 0; v < NV; v++) if (i + v > 0) f.get(acc[0][0]).set(acc[i][v]);
+  f.end();
   f.end();
   f.get(ap).set(pa).get(bp).set(pb);
   f.get(ap).get(kp).i32(MR * 4).op("i32.mul").op("i32.add").set(kEnd);

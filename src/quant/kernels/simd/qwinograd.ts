@@ -15,7 +15,7 @@ import { storageOperand } from "../cpu/qgemm.js";
 import { type QConvSink, type QConvSource, qconv2dSimd, sourceChunkAt } from "./qconv2d.js";
 import { EPILOGUE_SLACK } from "./qepilogue_kernel.js";
 import { SLACK, alignUp } from "./qgemm.js";
-import { MR, NR } from "./qgemm_kernel.js";
+import { INIT_ZERO, MR, NR } from "./qgemm_kernel.js";
 import { WG_INPUT_DESC_INTS, WG_OUTPUT_DESC_INTS } from "./qwinograd_kernel.js";
 import { Arena, ensureBytes, getQRuntime } from "./runtime.js";
 
@@ -133,7 +133,7 @@ export function qconv3x3WinogradStream(src: QConvSource, wt: QCodes, bias: Int32
     i32[ind + 4] = bn;
     rt.k.wgInput(inDesc);
     const panels = Math.ceil((bn * tImg) / NR);
-    for (let xi = 0; xi < 16; xi++) rt.k.block(aAt + xi * aBytes, bAt + xi * bBytes, bStride, mAt + xi * mBytes, ldcT * 4, k / MR, panels, kp, 0);
+    for (let xi = 0; xi < 16; xi++) rt.k.block(aAt + xi * aBytes, bAt + xi * bBytes, bStride, mAt + xi * mBytes, ldcT * 4, k / MR, panels, kp, INIT_ZERO, 0);
     i32[outd + 3] = bn;
     rt.k.wgOutput(outDesc);
     sink(n0, bn, yAt);
