@@ -161,6 +161,10 @@ export function qconv2dSimdStream(src: QConvSource, wt: QCodes, bias: Int32Array
   else for (let j = 0; j < maxPanels * NR; j++) i32[(tabAt >> 2) + j] = origin(Math.min(j, maxCols - 1));
 
   const packA = rt.k.packRowsA[signIndex(wt)];
+  // the packed A block in ws.a, as (first row) * (Kc + 1) + (first k): a conv whose weights fit one block packs them once
+  let packedA = -1;
+  // padCopy writes the planes' interiors only: their zero-point borders, filled once, hold for every chunk and group
+  if (padded) u8.fill(zX, xpAt, xpAt + nb * img);
   for (let n0 = 0; n0 < n; n0 += nb) {
     const bn = Math.min(nb, n - n0);
     const cols = bn * P;
@@ -171,7 +175,6 @@ export function qconv2dSimdStream(src: QConvSource, wt: QCodes, bias: Int32Array
       for (let j = cols; j < panels * NR; j++) i32[(tabAt >> 2) + j] = origin(cols - 1);
     }
     for (let g = 0; g < p.groups; g++) {
-      if (padded) u8.fill(zX, xpAt, xpAt + bn * img);
       const interior = xpAt + ph * wp + pw;
       if (p.groups === 1) rt.k.padCopy(xAt, interior, bn * c, h, w, wp, plane, xor);
       else for (let b = 0; b < bn; b++) rt.k.padCopy(xAt + (b * c + g * cg) * h * w, interior + b * img, cg, h, w, wp, plane, xor);
@@ -186,6 +189,8 @@ export function qconv2dSimdStream(src: QConvSource, wt: QCodes, bias: Int32Array
         ldc: ldcN * 4,
         packA: (i0, mc, pc, kc, dst) => {
           const row = co0 + i0;
+          if (row * (Kc + 1) + pc === packedA) return;
+          packedA = row * (Kc + 1) + pc;
           packA(wAt + row * Kc + pc, Kc, mc, dst, kc, Math.ceil(mc / MR), zpAt + (perChannel ? 4 * row : 0), perChannel ? 4 : 0);
         },
         // pc is a multiple of the (even) KC and jc of NR: whole panels and whole k-pairs
