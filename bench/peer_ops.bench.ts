@@ -11,7 +11,7 @@ import { conv2dSimd, conv2dSimdInto } from "../src/tensor/kernels/simd/conv.js";
 import { gemmSimd } from "../src/tensor/kernels/simd/gemm.js";
 import { Tensor } from "../src/tensor/tensor.js";
 import { simdSupported } from "../src/wasm/features.js";
-import { measure, measureInterleaved } from "./peers/measure.js";
+import { measure, measureInterleaved, pairedRatio } from "./peers/measure.js";
 import { type ConvShape, convModel, convOut, gemmModel } from "./peers/onnx_graphs.js";
 import type { OrtSession } from "./peers/ort.js";
 import { type PeerHandles, loadPeers } from "./peers/load.js";
@@ -29,6 +29,9 @@ export interface OpRates {
   ort1: number | null;
   ort2Wall: number | null;
   ort1Wall: number | null;
+  /** Medians of the per-round ratios (measureInterleaved rounds): zoa fp32 over tfjs-wasm, zoa int8 over zoa fp32. */
+  zoaOverTfjs: number | null;
+  int8OverFp32: number | null;
 }
 
 export interface PeerOpRow extends OpRates {
@@ -105,7 +108,7 @@ async function ortSession(p: PeerHandles, c: NonNullable<OpCase["ort"]>, threads
  * tfjs-cpu runs last, alone.
  */
 async function timeCase(p: PeerHandles, c: OpCase): Promise<OpRates> {
-  const out: OpRates = { zoa: null, zoaNewOutput: null, zoaInt8: null, tfjsWasm: null, tfjsCpu: null, ort1: null, ort2Wall: null, ort1Wall: null };
+  const out: OpRates = { zoa: null, zoaNewOutput: null, zoaInt8: null, tfjsWasm: null, tfjsCpu: null, ort1: null, ort2Wall: null, ort1Wall: null, zoaOverTfjs: null, int8OverFp32: null };
   const calls: Record<string, () => unknown> = {};
   if (c.zoa) calls.zoa = c.zoa;
   if (c.zoaInt8) calls.zoaInt8 = c.zoaInt8;
@@ -126,6 +129,9 @@ async function timeCase(p: PeerHandles, c: OpCase): Promise<OpRates> {
   if (t.zoaInt8) out.zoaInt8 = rate(c.flop, t.zoaInt8.cpuMs);
   if (t.tfjsWasm && wasm) out.tfjsWasm = rate(wasm.flop, t.tfjsWasm.cpuMs);
   if (t.ort1) out.ort1 = rate(c.flop, t.ort1.cpuMs);
+  // zoa rate / tfjs rate = (t_tfjs / t_zoa) * (zoa flop / tfjs flop); the flop are the same (only tfjs-cpu runs a smaller batch)
+  if (t.zoa && t.tfjsWasm && wasm) out.zoaOverTfjs = pairedRatio(t.tfjsWasm, t.zoa) * (c.flop / wasm.flop);
+  if (t.zoa && t.zoaInt8) out.int8OverFp32 = pairedRatio(t.zoa, t.zoaInt8);
   wasm?.dispose();
   // on its own, after the others: the fresh output it allocates per call leaves garbage whose (background) collection
   // would be billed to whichever case's process CPU time came next
@@ -242,12 +248,12 @@ export function peerOpsTable(rows: readonly PeerOpRow[]): string {
       f(r.tfjsWasm),
       f(r.tfjsCpu, 2),
       f(r.ort1),
-      ratio(r.zoa, r.tfjsWasm),
+      r.zoaOverTfjs === null ? "-" : `${r.zoaOverTfjs.toFixed(2)}x`,
       ratio(r.zoa, r.ort1),
       f(r.ort1Wall),
       f(r.ort2Wall),
       f(r.zoaInt8),
-      ratio(r.zoaInt8, r.zoa),
+      r.int8OverFp32 === null ? "-" : `${r.int8OverFp32.toFixed(2)}x`,
     ]),
   );
 }
@@ -256,6 +262,7 @@ export const PEER_OPS_NOTE =
   "GFLOP/s (int8: GOP/s), medians of 7 samples (>= 30 ms each) after >= 300 ms warm-up; the single-thread columns are timed interleaved, from process CPU time; " +
   `"wall" columns from wall time (the 2-thread gain is ort 2T wall / ort 1T wall). tfjs-cpu: 3 samples after one warm-up call, convs at batch ${TFJS_CPU_BATCH} instead of ${BATCH}. ` +
   "Convs: engine and onnxruntime NCHW, tfjs NHWC; the engine writes into a reused output buffer (as the GEMM rows, and as tfjs-wasm reuses its heap), " +
+  '"zoa / tfjs-wasm" and "int8 / fp32": medians of the 7 per-round ratios (each round times every case once, in turn). ' +
   '"zoa-ts new output" times the API call that allocates its output tensor (first-touch page faults of fresh memory, costly on this VM when loaded), on its own after the others (its garbage would bill GC work to the next case\'s CPU time); ' +
   "int8 = the engine's uint8 x int8 -> int32 kernels (no output stage) on the same shapes, also into a reused buffer (convs: qconv2dSimdInto, im2col + packing included).";
 

@@ -11,6 +11,8 @@ export interface Timing {
   runs: number;
   /** Calls per sample. */
   reps: number;
+  /** Process CPU ms per call of each sample, in sample order (sample i of every call ran in the same round). */
+  cpuRuns: number[];
 }
 
 export interface MeasureOptions {
@@ -63,7 +65,7 @@ export async function measure(call: () => unknown, opts: MeasureOptions = {}): P
 
 /**
  * Times several calls in turn within each sample round (a, b, c, a, b, c, ...), so a change of load on a
- * shared machine hits all of them alike and their ratios stay meaningful.
+ * shared machine hits all of them alike and their ratios stay meaningful (pairedRatio takes them round by round).
  */
 export async function measureInterleaved<K extends string>(calls: Record<K, () => unknown>, opts: MeasureOptions = {}): Promise<Record<K, Timing>> {
   const runs = opts.runs ?? 5;
@@ -83,5 +85,10 @@ export async function measureInterleaved<K extends string>(calls: Record<K, () =
       cpu[k].push(s.cpu);
     }
   }
-  return Object.fromEntries(keys.map((k) => [k, { wallMs: median(wall[k]), cpuMs: median(cpu[k]), runs, reps: reps[k] }])) as Record<K, Timing>;
+  return Object.fromEntries(keys.map((k) => [k, { wallMs: median(wall[k]), cpuMs: median(cpu[k]), runs, reps: reps[k], cpuRuns: cpu[k] }])) as Record<K, Timing>;
+}
+
+/** The median over sample rounds of a's time over b's in the same round (measureInterleaved timings). */
+export function pairedRatio(a: Timing, b: Timing): number {
+  return median(a.cpuRuns.map((t, i) => t / b.cpuRuns[i]));
 }
