@@ -6,16 +6,19 @@
 // does qgemmSimdInto ("int8 into", the like-for-like kernel comparison), while qgemmSimd / qgemmFast allocate their
 // Int32Array result (the API returns one; where page faults are slow, e.g. in some sandboxes, that costs up to ~1/3
 // on small-K shapes; MALLOC_TRIM_THRESHOLD_=2000000000 MALLOC_MMAP_THRESHOLD_=1000000000 removes it under glibc).
-// Also the whole ResNet-20 conv layers (16 images, NCHW) through qconv2dFast, qconv2dSimd and the fp32 conv2dSimd.
-// Run: npx tsx bench/qgemm.bench.ts. Median GOP/s (2*M*N*K per second) of RUNS timed runs after warm-up; one thread.
+// Also the whole ResNet-20 conv layers (16 images, NCHW) through qconv2dFast, qconv2dSimd (API) and qconv2dSimdInto,
+// and the fp32 conv2dSimdInto (both "into" calls write into a reused output, the like-for-like pair).
+// Run: npx tsx bench/qgemm.bench.ts. Median GOP/s (2*M*N*K per second) of RUNS timed runs after warm-up; one thread;
+// the SIMD calls of a row timed in turn (interleaved), int8/fp32 the median of the per-round ratios.
 // Time is the process's CPU time (user + system), which a preempting neighbour on a shared machine does not inflate.
 import { qconv2dFast } from "../src/quant/kernels/cpu/qconv2d.js";
 import { qgemmFast } from "../src/quant/kernels/cpu/qgemm.js";
-import { qconv2dSimd, qgemmSimd, qgemmSimdInto } from "../src/quant/kernels/simd/index.js";
-import { conv2dSimd } from "../src/tensor/kernels/simd/conv.js";
+import { qconv2dSimd, qconv2dSimdInto, qgemmSimd, qgemmSimdInto } from "../src/quant/kernels/simd/index.js";
+import { conv2dSimdInto } from "../src/tensor/kernels/simd/conv.js";
 import { gemmSimd } from "../src/tensor/kernels/simd/gemm.js";
 import { Tensor } from "../src/tensor/tensor.js";
 import { simdSupported } from "../src/wasm/features.js";
+import { measureInterleaved, pairedRatio } from "./peers/measure.js";
 import { machine, median } from "./util.js";
 
 export interface Row {
@@ -27,10 +30,10 @@ export interface Row {
   js: number | null;
   /** The API call (allocates its result). */
   int8: number | null;
-  /** Into a preallocated C, as fp32 (null for conv layers, where every kernel allocates). */
+  /** Into a preallocated C (GEMM) or output (conv), as fp32. */
   int8Into: number | null;
   fp32: number | null;
-  /** int8 / fp32 of the medians, like for like: int8Into where measured, else int8. */
+  /** int8 / fp32, like for like (int8Into where measured, else int8): the median of the per-round ratios. */
   ratio: number | null;
 }
 
@@ -45,8 +48,9 @@ const GEMM_SHAPES: readonly { name: string; M: number; N: number; K: number }[] 
   { name: "CIFAR ViT mlp fc2", M: 65, N: 128, K: 512 },
 ];
 
-/** ResNet-20's 3x3 conv layers, [N, C, H, W] -> K out channels, stride s. */
+/** ResNet-20's 3x3 conv layers (the stem and one of each stage's), [N, C, H, W] -> K out channels, stride s. */
 const CONV_SHAPES: readonly { name: string; N: number; C: number; H: number; K: number; stride: number }[] = [
+  { name: "stem 3->16 32x32", N: 16, C: 3, H: 32, K: 16, stride: 1 },
   { name: "stage1 16->16 32x32", N: 16, C: 16, H: 32, K: 16, stride: 1 },
   { name: "stage2 16->32 /2", N: 16, C: 16, H: 32, K: 32, stride: 2 },
   { name: "stage2 32->32 16x16", N: 16, C: 32, H: 16, K: 32, stride: 1 },
@@ -90,13 +94,24 @@ function measure(call: () => void, ops: number): number {
   return median(rates);
 }
 
-function row(name: string, M: number, N: number, K: number, ops: number, calls: { js: () => void; int8: (() => void) | null; int8Into: (() => void) | null; fp32: (() => void) | null }): Row {
+/**
+ * One table row: the JS kernel on its own (slow), then the SIMD int8 and fp32 calls timed in turn (interleaved
+ * rounds, so a load change hits all alike); the ratio is the median of the per-round ratios.
+ */
+async function row(name: string, M: number, N: number, K: number, ops: number, calls: { js: () => void; int8: (() => void) | null; int8Into: (() => void) | null; fp32: (() => void) | null }): Promise<Row> {
   const js = ops <= JS_MAX_OPS ? measure(calls.js, ops) : null;
-  const int8 = calls.int8 ? measure(calls.int8, ops) : null;
-  const int8Into = calls.int8Into ? measure(calls.int8Into, ops) : null;
-  const fp32 = calls.fp32 ? measure(calls.fp32, ops) : null;
-  const best = int8Into ?? int8;
-  return { name, M, N, K, js, int8, int8Into, fp32, ratio: best !== null && fp32 !== null ? best / fp32 : null };
+  // the API call allocates its result: where it is not the like-for-like one, on its own (its garbage would bill
+  // GC work to the next call's CPU time)
+  const int8Api = calls.int8 && calls.int8Into ? measure(calls.int8, ops) : null;
+  const timed: Record<string, () => unknown> = {};
+  if (calls.int8Into) timed.int8 = calls.int8Into;
+  else if (calls.int8) timed.int8 = calls.int8;
+  if (calls.fp32) timed.fp32 = calls.fp32;
+  const t = await measureInterleaved(timed, { runs: RUNS, warmupMs: WARMUP_MS, minSampleMs: MIN_SAMPLE_US / 1000 });
+  const gops = (k: string): number | null => (t[k] ? ops / t[k].cpuMs / 1e6 : null);
+  const ratio = t.int8 && t.fp32 ? pairedRatio(t.fp32, t.int8) : null;
+  if (calls.int8Into) return { name, M, N, K, js, int8: int8Api, int8Into: gops("int8"), fp32: gops("fp32"), ratio };
+  return { name, M, N, K, js, int8: gops("int8"), int8Into: null, fp32: gops("fp32"), ratio };
 }
 
 export async function benchQGemm(): Promise<Row[]> {
@@ -115,7 +130,7 @@ export async function benchQGemm(): Promise<Row[]> {
     const av = { data: fa, offset: 0, rowStride: K, colStride: 1 };
     const bv = { data: fb, offset: 0, rowStride: 1, colStride: K }; // B^T view of the [N, K] weights
     rows.push(
-      row(name, M, N, K, 2 * M * N * K, {
+      await row(name, M, N, K, 2 * M * N * K, {
         js: () => qgemmFast(a, b, bias, p),
         int8: simd ? () => qgemmSimd(a, b, bias, p) : null,
         int8Into: simd ? () => qgemmSimdInto(a, b, bias, p, c) : null,
@@ -146,17 +161,19 @@ export async function benchQConv(): Promise<Row[]> {
       xZeroPoint: 3,
       wZeroPoint: new Int32Array(K),
     };
+    const y = new Int32Array(N * K * OH * OH);
+    const fy = new Float32Array(N * K * OH * OH);
     const xt = new Tensor([N, C, H, H], Float32Array.from(x, (v) => v / 255));
     const wt = new Tensor([K, C, 3, 3], Float32Array.from(w, (v) => v / 128));
     const bt = new Tensor([K], Float32Array.from(bias, (v) => v / 65536));
     const attrs = { stride: [stride, stride] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 1] as [number, number], groups: 1, outShape: [N, K, OH, OH] as [number, number, number, number] };
     const ops = 2 * N * OH * OH * K * C * 9;
     rows.push(
-      row(name, N * OH * OH, K, C * 9, ops, {
+      await row(name, N * OH * OH, K, C * 9, ops, {
         js: () => qconv2dFast(x, w, bias, p),
         int8: simd ? () => qconv2dSimd(x, w, bias, p) : null,
-        int8Into: null,
-        fp32: simd ? () => conv2dSimd({ x: xt, w: wt, bias: bt }, attrs) : null,
+        int8Into: simd ? () => qconv2dSimdInto(x, w, bias, p, y) : null,
+        fp32: simd ? () => conv2dSimdInto({ x: xt, w: wt, bias: bt }, attrs, fy) : null,
       }),
     );
   }
