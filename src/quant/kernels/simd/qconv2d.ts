@@ -8,9 +8,10 @@
 // output pixels from there straight into the GEMM's packed, centered int16 B layout, for all of Kc at once.
 // Signed inputs are stored biased by 128 (x ^ 0x80 = x + 128, zX + 128 likewise), so one unsigned packer serves both.
 // Where tiles fit each image exactly (P % NR == 0 and Kg % MR == 0, as in ResNets) the GEMM accumulates straight
-// into the output chunk [nb, K, P] in wasm memory (the first k block starts from the bias); otherwise into a padded C [Kg, nb*P] per group,
-// copied into the chunk by rows. qconv2dSimd copies each chunk out with one set(); qconv2dSimdStream hands it to a
-// sink instead (the fused ResNet pipeline requantizes it in place), reading resident input codes if given.
+// into the output chunk [nb, K, P] in wasm memory; otherwise into a padded C [Kg, nb*P] per group, copied into the
+// chunk by rows. Either way the first k block starts its accumulators from the bias (block()'s INIT_ROWS).
+// qconv2dSimd / qconv2dSimdInto copy each chunk out with one set(); qconv2dSimdStream hands it to a sink instead (the
+// fused ResNet pipeline requantizes it in place), reading resident input codes if given.
 import { ShapeError, shapeStr } from "../../../tensor/shape.js";
 import type { QCodes } from "../../qtensor.js";
 import { type QConv2dParams, qconv2dDims, qconv2dFast } from "../cpu/qconv2d.js";
@@ -161,7 +162,7 @@ export function qconv2dSimdStream(src: QConvSource, wt: QCodes, bias: Int32Array
   else for (let j = 0; j < maxPanels * NR; j++) i32[(tabAt >> 2) + j] = origin(Math.min(j, maxCols - 1));
 
   const packA = rt.k.packRowsA[signIndex(wt)];
-  // the packed A block in ws.a, as (first row) * (Kc + 1) + (first k): a conv whose weights fit one block packs them once
+  // which A block ws.a holds, as (first row) * (Kc + 1) + (first k): weights that fit one block are packed once
   let packedA = -1;
   // padCopy writes the planes' interiors only: their zero-point borders, filled once, hold for every chunk and group
   if (padded) u8.fill(zX, xpAt, xpAt + nb * img);

@@ -39,8 +39,6 @@ export type PackRowsFn = (src: number, ld: number, nRows: number, dst: number, k
 export type PackColsFn = (src: number, ld: number, dst: number, kc: number, nPanels: number, zp16: number) => void;
 /** copyRows(src, srcStride, dst, dstStride, rows, bytes): forward row copies (bytes % 4 == 0; dst <= src may overlap). */
 export type CopyRowsFn = (src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number) => void;
-/** fillRows(dst, rows, bytes, values, period): row r of `bytes` bytes (contiguous rows) = int32 values[r % period]. */
-export type FillRowsFn = (dst: number, rows: number, bytes: number, values: number, period: number) => void;
 
 export interface QGemmExports {
   block: QBlockFn;
@@ -51,7 +49,6 @@ export interface QGemmExports {
   /** [signed, unsigned] codes, NR-column panels (B given as [K, N]). */
   packColsB: readonly [PackColsFn, PackColsFn];
   copyRows: CopyRowsFn;
-  fillRows: FillRowsFn;
 }
 
 /** i16 lane indices (0-7 first operand, 8-15 second) as i8x16.shuffle byte indices. */
@@ -308,30 +305,6 @@ function emitCopyRows(): FunctionBuilder {
   return f;
 }
 
-/** fillRows: one int32 splat per row, stored 16 bytes at a time, then 4. */
-function emitFillRows(): FunctionBuilder {
-  const f = new FunctionBuilder(["i32", "i32", "i32", "i32", "i32"], []);
-  const [dst, rows, bytes, values, period] = f.params;
-  const r = f.local("i32");
-  const x = f.local("i32");
-  const b16 = f.local("i32");
-  const val = f.local("i32");
-  const vec = f.local("v128");
-  f.get(bytes).i32(-16).op("i32.and").set(b16);
-  whileLt(f, r, rows, 1, () => {
-    f.get(values).get(r).get(period).op("i32.rem_u").i32(4).op("i32.mul").op("i32.add").op("i32.load", 0, 0).tee(val).op("i32x4.splat").set(vec);
-    f.i32(0).set(x);
-    whileLt(f, x, b16, 16, () => {
-      f.get(dst).get(x).op("i32.add").get(vec).op("v128.store", 0, 0);
-    });
-    whileLt(f, x, bytes, 4, () => {
-      f.get(dst).get(x).op("i32.add").get(val).op("i32.store", 0, 0);
-    });
-    bump(f, dst, bytes);
-  });
-  return f;
-}
-
 /** Adds the GEMM functions to a module, exported under the names runtime.ts reads. */
 export function addQGemmFunctions(m: ModuleBuilder): void {
   m.addFunction(emitBlock(), "qblock");
@@ -342,5 +315,4 @@ export function addQGemmFunctions(m: ModuleBuilder): void {
   m.addFunction(emitPackCols(true), "packColsB_s");
   m.addFunction(emitPackCols(false), "packColsB_u");
   m.addFunction(emitCopyRows(), "copyRows");
-  m.addFunction(emitFillRows(), "fillRows");
 }

@@ -58,7 +58,6 @@ export function getQRuntime(): QSimdRuntime {
       convGather: fn("convGather"),
       padCopy: fn("padCopy"),
       copyRows: fn("copyRows"),
-      fillRows: fn("fillRows"),
       wgInput: fn("wgInput"),
       wgOutput: fn("wgOutput"),
       accStats: fn("accStats"),
