@@ -49,10 +49,12 @@ export function qconv2dSimdInto(x: QCodes, wt: QCodes, bias: Int32Array | null, 
   if (x.length !== n * c * h * w) throw new ShapeError(op, `input must be ${shapeStr(p.inputShape)}, got ${x.length} codes`);
   const P = oh * ow;
   if (y.length !== n * k * P) throw new ShapeError(op, `output must be [N, K, OH, OW] = ${shapeStr([n, k, oh, ow])} (${n * k * P} values), got ${y.length}`);
-  const done = qconv2dSimdStream({ codes: x }, wt, bias, p, new Arena(), (n0, bn, accAt) => {
-    y.set(getQRuntime().i32.subarray(accAt >> 2, (accAt >> 2) + bn * k * P), n0 * k * P);
-  });
-  if (!done) y.set(qconv2dFast(x, wt, bias, p));
+  if (!qconv2dSimdStream({ codes: x }, wt, bias, p, new Arena(), sinkInto(y, k * P))) y.set(qconv2dFast(x, wt, bias, p));
+}
+
+/** A sink that copies each chunk's accumulators into y [N, ...] at image n0 (imageInts int32 per image). */
+export function sinkInto(y: Int32Array, imageInts: number): QConvSink {
+  return (n0, bn, accAt) => y.set(getQRuntime().i32.subarray(accAt >> 2, (accAt >> 2) + bn * imageInts), n0 * imageInts);
 }
 
 /** The conv's input: codes in a JS array (copied in chunk by chunk), or [N, C, H, W] codes already in the runtime's memory. */

@@ -12,7 +12,7 @@ import { INT32_MAX } from "../../fixedpoint.js";
 import type { QCodes } from "../../qtensor.js";
 import { type QConv2dParams, qconv2dDims } from "../cpu/qconv2d.js";
 import { storageOperand } from "../cpu/qgemm.js";
-import { type QConvSink, type QConvSource, qconv2dSimd, sourceChunkAt } from "./qconv2d.js";
+import { type QConvSink, type QConvSource, qconv2dSimd, qconv2dSimdInto, sinkInto, sourceChunkAt } from "./qconv2d.js";
 import { EPILOGUE_SLACK } from "./qepilogue_kernel.js";
 import { SLACK, alignUp } from "./qgemm.js";
 import { INIT_ZERO, MR, NR } from "./qgemm_kernel.js";
@@ -151,9 +151,6 @@ export function qconv2dWinograd(x: QCodes, wt: QCodes, bias: Int32Array | null, 
   if (x.length !== n * c * h * w || !winogradApplies(wt, bias, p, x instanceof Int8Array)) return qconv2dSimd(x, wt, bias, p);
   const P = oh * ow;
   const y = new Int32Array(n * k * P);
-  const done = qconv3x3WinogradStream({ codes: x }, wt, bias, p, new Arena(), (n0, bn, accAt) => {
-    const rt = getQRuntime();
-    y.set(rt.i32.subarray(accAt >> 2, (accAt >> 2) + bn * k * P), n0 * k * P);
-  });
-  return done ? y : qconv2dSimd(x, wt, bias, p);
+  if (!qconv3x3WinogradStream({ codes: x }, wt, bias, p, new Arena(), sinkInto(y, k * P))) qconv2dSimdInto(x, wt, bias, p, y);
+  return y;
 }
