@@ -235,7 +235,8 @@ export async function benchPeerOps(peers?: PeerHandles): Promise<PeerOpRow[]> {
 }
 
 const f = (x: number | null, d = 1): string => (x === null ? "-" : x.toFixed(d));
-const ratio = (a: number | null, b: number | null): string => (a === null || b === null ? "-" : `${(a / b).toFixed(2)}x`);
+const times = (x: number | null): string => (x === null ? "-" : `${x.toFixed(2)}x`);
+const ratio = (a: number | null, b: number | null): string => times(a === null || b === null ? null : a / b);
 
 export function peerOpsTable(rows: readonly PeerOpRow[]): string {
   return mdTable(
@@ -248,12 +249,12 @@ export function peerOpsTable(rows: readonly PeerOpRow[]): string {
       f(r.tfjsWasm),
       f(r.tfjsCpu, 2),
       f(r.ort1),
-      r.zoaOverTfjs === null ? "-" : `${r.zoaOverTfjs.toFixed(2)}x`,
+      times(r.zoaOverTfjs),
       ratio(r.zoa, r.ort1),
       f(r.ort1Wall),
       f(r.ort2Wall),
       f(r.zoaInt8),
-      r.int8OverFp32 === null ? "-" : `${r.int8OverFp32.toFixed(2)}x`,
+      times(r.int8OverFp32),
     ]),
   );
 }

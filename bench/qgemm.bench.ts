@@ -10,7 +10,8 @@
 // and the fp32 conv2dSimdInto (both "into" calls write into a reused output, the like-for-like pair).
 // Run: npx tsx bench/qgemm.bench.ts. Median GOP/s (2*M*N*K per second) of RUNS timed runs after warm-up; one thread;
 // the SIMD calls of a row timed in turn (interleaved), int8/fp32 the median of the per-round ratios.
-// Time is the process's CPU time (user + system), which a preempting neighbour on a shared machine does not inflate.
+// Time is the process's CPU time (user + system), which a preempting neighbour on a shared machine does not inflate
+// (bench/peers/measure.ts, as the peer benches).
 import { qconv2dFast } from "../src/quant/kernels/cpu/qconv2d.js";
 import { qgemmFast } from "../src/quant/kernels/cpu/qgemm.js";
 import { qconv2dSimd, qconv2dSimdInto, qgemmSimd, qgemmSimdInto } from "../src/quant/kernels/simd/index.js";
@@ -18,8 +19,8 @@ import { conv2dSimdInto } from "../src/tensor/kernels/simd/conv.js";
 import { gemmSimd } from "../src/tensor/kernels/simd/gemm.js";
 import { Tensor } from "../src/tensor/tensor.js";
 import { simdSupported } from "../src/wasm/features.js";
-import { measureInterleaved, pairedRatio } from "./peers/measure.js";
-import { machine, median } from "./util.js";
+import { type Timing, measure, measureInterleaved, pairedRatio } from "./peers/measure.js";
+import { machine } from "./util.js";
 
 export interface Row {
   name: string;
@@ -59,8 +60,8 @@ const CONV_SHAPES: readonly { name: string; N: number; C: number; H: number; K: 
 
 const JS_MAX_OPS = 1e8; // skip the JS kernel above this (it runs at ~1 GOP/s)
 const RUNS = 7;
-const MIN_SAMPLE_US = 15000; // CPU time per timed run
-const WARMUP_MS = 250;
+/** peers/measure.ts options: RUNS samples of >= 15 ms each after >= 250 ms of warm-up (V8 tiers wasm up meanwhile). */
+const TIMING = { runs: RUNS, warmupMs: 250, minSampleMs: 15 };
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -70,48 +71,23 @@ function lcg(seed: number): () => number {
   };
 }
 
-function cpuMicros(since: NodeJS.CpuUsage): number {
-  const u = process.cpuUsage(since);
-  return u.user + u.system;
-}
-
-/** Median GOP/s of `call` doing `ops` operations, over RUNS runs of >= MIN_SAMPLE_US of CPU time each. */
-function measure(call: () => void, ops: number): number {
-  // warm-up: V8 runs wasm first on Liftoff and tiers hot functions up to TurboFan in the background
-  for (const t0 = performance.now(); performance.now() - t0 < WARMUP_MS; ) call();
-  const rates: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    const c0 = process.cpuUsage();
-    let reps = 0;
-    let us = 0;
-    do {
-      call();
-      reps++;
-      us = cpuMicros(c0);
-    } while (us < MIN_SAMPLE_US);
-    rates.push((ops * reps) / us / 1e3);
-  }
-  return median(rates);
-}
-
 /**
  * One table row: the JS kernel on its own (slow), then the SIMD int8 and fp32 calls timed in turn (interleaved
  * rounds, so a load change hits all alike); the ratio is the median of the per-round ratios.
  */
 async function row(name: string, M: number, N: number, K: number, ops: number, calls: { js: () => void; int8: (() => void) | null; int8Into: (() => void) | null; fp32: (() => void) | null }): Promise<Row> {
-  const js = ops <= JS_MAX_OPS ? measure(calls.js, ops) : null;
+  const gops = (t: Timing | undefined): number | null => (t ? ops / t.cpuMs / 1e6 : null);
+  const js = ops <= JS_MAX_OPS ? gops(await measure(calls.js, TIMING)) : null;
   // the API call allocates its result: where it is not the like-for-like one, on its own (its garbage would bill
   // GC work to the next call's CPU time)
-  const int8Api = calls.int8 && calls.int8Into ? measure(calls.int8, ops) : null;
+  const int8Api = calls.int8 && calls.int8Into ? gops(await measure(calls.int8, TIMING)) : null;
   const timed: Record<string, () => unknown> = {};
   if (calls.int8Into) timed.int8 = calls.int8Into;
   else if (calls.int8) timed.int8 = calls.int8;
   if (calls.fp32) timed.fp32 = calls.fp32;
-  const t = await measureInterleaved(timed, { runs: RUNS, warmupMs: WARMUP_MS, minSampleMs: MIN_SAMPLE_US / 1000 });
-  const gops = (k: string): number | null => (t[k] ? ops / t[k].cpuMs / 1e6 : null);
+  const t = await measureInterleaved(timed, TIMING);
   const ratio = t.int8 && t.fp32 ? pairedRatio(t.fp32, t.int8) : null;
-  if (calls.int8Into) return { name, M, N, K, js, int8: int8Api, int8Into: gops("int8"), fp32: gops("fp32"), ratio };
-  return { name, M, N, K, js, int8: gops("int8"), int8Into: null, fp32: gops("fp32"), ratio };
+  return { name, M, N, K, js, int8: calls.int8Into ? int8Api : gops(t.int8), int8Into: calls.int8Into ? gops(t.int8) : null, fp32: gops(t.fp32), ratio };
 }
 
 export async function benchQGemm(): Promise<Row[]> {
